@@ -1,0 +1,17 @@
+"""The one error type users see: a message that names the file, column or flag, and an exit code."""
+
+from __future__ import annotations
+
+# Exit codes shared by every command (DESIGN.md: 0 ok, 1 regression, 2 bad input, 130 interrupted).
+EXIT_OK = 0
+EXIT_REGRESSION = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class MlgateError(Exception):
+    """A user-facing problem: printed as one line, never as a traceback (unless -v)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,0 +1,74 @@
+"""Predictions of a loaded artifact on raw rows, and every pipeline step's output on the way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from mlgate.artifacts import Artifact
+from mlgate.errors import MlgateError
+from mlgate.tables import conform
+
+PREDICTION = "prediction"
+
+
+def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The artifact's input columns of ``frame`` in trained order and dtypes (ids kept as index)."""
+    id_col = artifact.id_column
+    if id_col not in frame.columns:
+        raise MlgateError(
+            f"{source}: no id column {id_col!r}; add it so rows can be matched across versions"
+        )
+    if frame[id_col].isna().any() or frame[id_col].duplicated().any():
+        raise MlgateError(
+            f"{source}: id column {id_col!r} has missing or repeated values; give "
+            "every row a unique id"
+        )
+    features = conform(frame, artifact.schema, source)
+    features.index = pd.Index(frame[id_col].to_numpy(), name=id_col)
+    return features
+
+
+def predict(artifact: Artifact, features: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One row per id: ``prediction``, and ``proba_<class>`` columns for classifiers."""
+    pipeline = artifact.pipeline
+    with _model_errors(source, "predict"):
+        out = pd.DataFrame({PREDICTION: pipeline.predict(features)}, index=features.index)
+        if hasattr(pipeline, "predict_proba") and hasattr(pipeline[-1], "classes_"):
+            proba = pipeline.predict_proba(features)
+            for k, label in enumerate(pipeline[-1].classes_):
+                out[f"proba_{label}"] = proba[:, k]
+    return out.reset_index()
+
+
+def step_outputs(
+    pipeline: Pipeline, features: pd.DataFrame, source: str
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Yield (step name, output of ``pipeline[:k]``) for every transforming step, in order."""
+    current = features
+    for name, step in pipeline.steps[:-1]:
+        with _model_errors(source, name):
+            current = step.transform(current)
+        if not isinstance(current, pd.DataFrame):
+            current = pd.DataFrame(
+                np.asarray(current),
+                index=features.index,
+                columns=[f"x{i}" for i in range(np.asarray(current).shape[1])],
+            )
+        yield name, current
+
+
+@contextmanager
+def _model_errors(source: str, step: str) -> Iterator[None]:
+    """Turn the model's own complaints about the data into one-line input errors."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MlgateError(
+            f"{source}: the model rejected the data at step {step!r} ({reason}); fix those values"
+        ) from exc

@@ -1,0 +1,106 @@
+"""The train and predict jobs: spec and files in, artifacts and prediction files out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlgate import artifacts, atomic, threads
+from mlgate.errors import MlgateError
+from mlgate.predicting import model_input, predict, step_outputs
+from mlgate.spec import DEFAULT_SPEC, load_spec
+from mlgate.tables import SUFFIXES, read_table, write_table
+
+log = logging.getLogger("mlgate")
+STEPS_INDEX = "steps.json"
+
+
+def train_artifact(
+    spec_ref: str | None, version: str, out: Path, force: bool = False, thread_limit: int | None = 1
+) -> str:
+    """Train ``version`` of the spec into the artifact folder ``out``; return a one-line summary."""
+    from mlgate import training
+
+    if out.exists() and not force:
+        raise MlgateError(
+            f"--out: {out} already exists; choose another folder or pass --force to replace it"
+        )
+    spec = load_spec(spec_ref)
+    if version not in spec.versions:
+        raise MlgateError(
+            f"--version: {spec.name} has no version {version!r}; choose one of "
+            f"{', '.join(spec.versions)}"
+        )
+    log.debug("loading data of %s", spec.name)
+    train, holdout = spec.load_train(), spec.load_holdout()
+    log.debug("training %s %s on %s rows", spec.name, version, f"{len(train):,}")
+    pipeline, timing = training.fit(spec, version, train, thread_limit=thread_limit)
+    manifest = training.manifest(
+        spec, version, pipeline, train, holdout, timing, spec_ref or DEFAULT_SPEC
+    )
+    artifacts.save(out, pipeline, manifest, force=force)
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in manifest["metrics"].items())
+    return (
+        f"trained {spec.name} {version} in {timing['wall_seconds']:.2f} s -> {out} "
+        f"(holdout {shown})"
+    )
+
+
+def predict_file(
+    artifact_dir: Path,
+    data_file: Path,
+    out: Path,
+    steps: bool = False,
+    spec_ref: str | None = None,
+    force: bool = False,
+    thread_limit: int | None = 1,
+    trust_pickle: bool = False,
+) -> str:
+    """Predict ``data_file`` with an artifact into ``out`` (and its step outputs with ``steps``)."""
+    if out.suffix.lower() not in SUFFIXES:
+        raise MlgateError(
+            f"--out: {out} has suffix {out.suffix or '(none)'!r}; use .csv or .parquet"
+        )
+    steps_dir = steps_folder(out)
+    for target in [out] + ([steps_dir] if steps else []):
+        if target.exists() and not force:
+            raise MlgateError(
+                f"--out: {target} already exists; choose another path or pass --force to replace it"
+            )
+    spec = load_spec(spec_ref)
+    artifact = artifacts.load(artifact_dir, spec.trusted_types, trust_pickle=trust_pickle)
+    frame = read_table(data_file)
+    features = model_input(artifact, frame, f"--data {data_file}")
+    with threads.pinned(thread_limit):
+        predictions = predict(artifact, features, f"--data {data_file}")
+        if steps:
+            write_steps(artifact, features, steps_dir, force, f"--data {data_file}")
+    write_table(predictions, out)
+    extra = f" and {len(artifact.pipeline.steps) - 1} step outputs in {steps_dir}" if steps else ""
+    return f"predicted {len(predictions):,} rows with {artifact.version} -> {out}{extra}"
+
+
+def steps_folder(out: Path) -> Path:
+    """Where ``--steps`` puts the step outputs for predictions file ``out``."""
+    return out.with_name(out.stem + ".steps")
+
+
+def write_steps(
+    artifact: artifacts.Artifact, features: pd.DataFrame, folder: Path, force: bool, source: str
+) -> None:
+    """Write each step's output as NN-name.parquet keyed by id, plus an index in steps.json."""
+    index: dict[str, Any] = {
+        "id_column": artifact.id_column,
+        "version": artifact.version,
+        "steps": [],
+    }
+    with atomic.new_directory(folder, force=force, flag="--out") as tmp:
+        for k, (name, output) in enumerate(step_outputs(artifact.pipeline, features, source), 1):
+            file_name = f"{k:02d}-{name}.parquet"
+            output.reset_index().to_parquet(tmp / file_name, index=False)
+            index["steps"].append({"index": k, "name": name, "file": file_name})
+        (tmp / STEPS_INDEX).write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
