@@ -71,19 +71,14 @@ def test_retraining_is_bit_exact(tmp_path: Path, holdout_csv: Path) -> None:
             == 0
         )
         outputs.append(pd.read_parquet(out))
-    assert (
-        outputs[0]["prediction"].to_numpy().tobytes()
-        == outputs[1]["prediction"].to_numpy().tobytes()
-    )
+    assert outputs[0]["prediction"].to_numpy().tobytes() == outputs[1]["prediction"].to_numpy().tobytes()
 
 
 def test_untrusted_type_is_refused_with_the_sorted_list(models: dict[str, Path]) -> None:
     with pytest.raises(MlgateError) as caught:
         artifacts.load(models["v1"], trusted_types=reference.TRUSTED_TYPES[2:])
     message = str(caught.value)
-    assert (
-        "untrusted type(s): feature_engine.creation.relative_features.RelativeFeatures" in message
-    )
+    assert "untrusted type(s): feature_engine.creation.relative_features.RelativeFeatures" in message
     assert "\n" not in message
 
 
@@ -135,9 +130,7 @@ def test_pickle_needs_the_explicit_flag(
     assert len(pd.read_csv(tmp_path / "p.csv")) == 1459
 
 
-def test_existing_artifact_is_not_overwritten(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_existing_artifact_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "m"
     assert main(["-q", "train", "--version", "v1", "--out", str(out)]) == 0
     before = (out / "manifest.json").read_bytes()

@@ -14,9 +14,7 @@ from mlgate.cli import main
 from mlgate.tables import read_table, write_table
 
 
-def test_predictions_are_keyed_by_id(
-    tmp_path: Path, models: dict[str, Path], holdout: pd.DataFrame
-) -> None:
+def test_predictions_are_keyed_by_id(tmp_path: Path, models: dict[str, Path], holdout: pd.DataFrame) -> None:
     shuffled = holdout.sample(frac=1.0, random_state=1)
     data = tmp_path / "shuffled.parquet"
     write_table(shuffled, data)
@@ -30,9 +28,7 @@ def test_predictions_are_keyed_by_id(
     np.testing.assert_array_equal(written["prediction"].to_numpy(), expected)  # CSV keeps bits
 
 
-def test_column_order_does_not_matter(
-    tmp_path: Path, models: dict[str, Path], holdout: pd.DataFrame
-) -> None:
+def test_column_order_does_not_matter(tmp_path: Path, models: dict[str, Path], holdout: pd.DataFrame) -> None:
     reordered = holdout[list(reversed(holdout.columns))]
     write_table(reordered, tmp_path / "r.csv")
     write_table(holdout, tmp_path / "h.csv")
@@ -78,12 +74,13 @@ def test_steps_writes_every_step_keyed_by_id(
     index = json.loads((folder / "steps.json").read_text())
     pipeline = artifacts.load(models["v2"], reference.TRUSTED_TYPES).pipeline
     names = [name for name, _ in pipeline.steps[:-1]]
-    assert [s["name"] for s in index["steps"]] == names
+    assert [s["name"] for s in index["steps"]] == ["input", *names]
     features = reference.spec.features(read_table(holdout_csv))
-    for k, step in enumerate(index["steps"], 1):
+    for step in index["steps"]:
         written = pd.read_parquet(folder / step["file"])
         assert written.columns[0] == "Id" and len(written) == 1459
-        expected = pipeline[:k].transform(features)
+        k = step["index"]
+        expected = pipeline[:k].transform(features) if k else features
         pd.testing.assert_frame_equal(
             written.drop(columns="Id"), expected.reset_index(drop=True), check_dtype=False
         )
@@ -195,8 +192,6 @@ def test_existing_predictions_are_kept(
 ) -> None:
     out = tmp_path / "p.csv"
     out.write_text("precious\n")
-    code, err = _run(
-        capsys, ["predict", str(models["v1"]), "--data", str(holdout_csv), "--out", str(out)]
-    )
+    code, err = _run(capsys, ["predict", str(models["v1"]), "--data", str(holdout_csv), "--out", str(out)])
     assert code == 2 and "--force" in err
     assert out.read_text() == "precious\n"

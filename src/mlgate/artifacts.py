@@ -53,8 +53,7 @@ def read_manifest(folder: Path, flag: str = "ARTIFACT") -> dict[str, Any]:
     """Read and sanity-check ``manifest.json`` of an artifact folder."""
     if not folder.is_dir():
         raise MlgateError(
-            f"{flag}: {folder} is not an artifact folder; give the folder "
-            "`mlgate train --out` wrote"
+            f"{flag}: {folder} is not an artifact folder; give the folder `mlgate train --out` wrote"
         )
     path = folder / MANIFEST_FILE
     try:

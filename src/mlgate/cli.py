@@ -28,8 +28,7 @@ SpecOption = Annotated[
     str | None,
     typer.Option(
         "--spec",
-        help="Model spec as MODULE:OBJECT (default: [tool.mlgate] model, else the "
-        "embedded reference model).",
+        help="Model spec as MODULE:OBJECT (default: [tool.mlgate] model, else the embedded reference model).",
     ),
 ]
 ThreadsOption = Annotated[
@@ -83,9 +82,7 @@ def data(
     for name, frame_of in (("train", reference.train_frame), ("holdout", reference.holdout_frame)):
         path = out / f"{name}.{fmt}"
         if path.exists() and not force:
-            raise MlgateError(
-                f"--out: {path} already exists; choose another folder or pass --force"
-            )
+            raise MlgateError(f"--out: {path} already exists; choose another folder or pass --force")
         n = rows if name == "train" else holdout_rows
         with console.err.status(f"generating {n:,} {name} rows"):
             write_table(frame_of(seed=seed, n_rows=n), path)
@@ -94,14 +91,10 @@ def data(
 
 @app.command()
 def train(
-    version: Annotated[
-        str, typer.Option("--version", help="Version to build, as the spec names it.")
-    ],
+    version: Annotated[str, typer.Option("--version", help="Version to build, as the spec names it.")],
     out: Annotated[Path, typer.Option("--out", help="Artifact folder to create.")],
     spec: SpecOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing --out folder.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder.")] = False,
     threads: ThreadsOption = 1,
 ) -> None:
     """Train one version of the model and write DIR/model.skops and DIR/manifest.json."""
@@ -143,13 +136,57 @@ def predict(
 
 
 @app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Artifact folder or predictions file.")],
+    candidate: Annotated[Path, typer.Argument(help="Artifact folder or predictions file.")],
+    data_file: Annotated[
+        Path | None,
+        typer.Option("--data", help="Labelled rows (.csv/.parquet); default: the spec's holdout."),
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Label column.")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Row id column.")] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="TOML file overriding the policy.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Report folder (default results/reports/<time>-<b>-vs-<c>)."),
+    ] = None,
+    spec: SpecOption = None,
+    trust_pickle: TrustPickleOption = False,
+) -> int:
+    """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input."""
+    from mlgate import compare as comparing
+    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.policy import load_policy
+    from mlgate.report import files, text
+    from mlgate.spec import load_spec
+
+    policy = load_policy(policy_file)
+    if out is not None and out.exists():
+        raise MlgateError(
+            f"--out: {out} already exists; reports are never overwritten, choose another folder"
+        )
+    inputs = comparing.Inputs(
+        baseline, candidate, load_spec(spec), data_file, target, id_column, trust_pickle
+    )
+    with console.err.status("comparing"):
+        report = comparing.run(inputs, policy)
+    folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
+    files.write(report, folder)
+    text.print_summary(report, console.out)
+    console.out.print(f"report: {escape(str(folder))}/report.{{json,md,html,xml}}")
+    return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path("results"),
-) -> None:
-    """Run the release check on the embedded reference model: data, v1 and v2, predictions."""
+) -> int:
+    """Run the release check on the embedded reference model: v1 (production) vs v2."""
     from mlgate import demo as demo_module
 
-    demo_module.run(out)
+    return demo_module.run(out)
 
 
 def main(argv: list[str] | None = None) -> int:

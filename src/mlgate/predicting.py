@@ -20,13 +20,10 @@ def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.Data
     """The artifact's input columns of ``frame`` in trained order and dtypes (ids kept as index)."""
     id_col = artifact.id_column
     if id_col not in frame.columns:
-        raise MlgateError(
-            f"{source}: no id column {id_col!r}; add it so rows can be matched across versions"
-        )
+        raise MlgateError(f"{source}: no id column {id_col!r}; add it so rows can be matched across versions")
     if frame[id_col].isna().any() or frame[id_col].duplicated().any():
         raise MlgateError(
-            f"{source}: id column {id_col!r} has missing or repeated values; give "
-            "every row a unique id"
+            f"{source}: id column {id_col!r} has missing or repeated values; give every row a unique id"
         )
     features = conform(frame, artifact.schema, source)
     features.index = pd.Index(frame[id_col].to_numpy(), name=id_col)

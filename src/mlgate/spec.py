@@ -51,9 +51,7 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
         reference, flag = _spec_from_pyproject(project_dir or Path.cwd())
     module_name, sep, attr = reference.partition(":")
     if not sep or not module_name or not attr:
-        raise MlgateError(
-            f"{flag}: {reference!r} is not MODULE:OBJECT; write it like {DEFAULT_SPEC!r}"
-        )
+        raise MlgateError(f"{flag}: {reference!r} is not MODULE:OBJECT; write it like {DEFAULT_SPEC!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -29,9 +29,7 @@ def read_table(path: Path, flag: str = "--data") -> pd.DataFrame:
         elif suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            raise MlgateError(
-                f"{flag}: {path} has suffix {suffix or '(none)'!r}; use .csv or .parquet"
-            )
+            raise MlgateError(f"{flag}: {path} has suffix {suffix or '(none)'!r}; use .csv or .parquet")
     except MlgateError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -91,12 +89,9 @@ def conform(frame: pd.DataFrame, schema: list[dict[str, Any]], source: str) -> p
     names = [col["name"] for col in schema]
     missing = [n for n in names if n not in frame.columns]
     if missing:
-        shown = ", ".join(missing[:5]) + (
-            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        )
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise MlgateError(
-            f"{source}: missing column(s) {shown}; the model was trained with them, "
-            "add them to the data"
+            f"{source}: missing column(s) {shown}; the model was trained with them, add them to the data"
         )
     out = {}
     for col in schema:
@@ -121,8 +116,6 @@ def _coerce(values: pd.Series, col: dict[str, Any], source: str) -> pd.Series:
         )
     if kind == "integer" and not numbers.isna().any():
         if not np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
-            raise MlgateError(
-                f"{source}: column {name!r} must hold whole numbers; fix the fractional values"
-            )
+            raise MlgateError(f"{source}: column {name!r} must hold whole numbers; fix the fractional values")
         return numbers.astype(np.int64)
     return numbers.astype(np.float64)

@@ -39,20 +39,25 @@ def fit(
     """Fit ``spec.build(version)`` on ``train``; return it with timings and thread settings."""
     if version not in spec.versions:
         raise MlgateError(
-            f"--version: {spec.name} has no version {version!r}; choose one of "
-            f"{', '.join(spec.versions)}"
+            f"--version: {spec.name} has no version {version!r}; choose one of {', '.join(spec.versions)}"
         )
     for column in (spec.target, spec.id_column):
         if column not in train.columns:
             raise MlgateError(
-                f"training data of {spec.name}: no column {column!r}; the spec's "
-                "loader must return it"
+                f"training data of {spec.name}: no column {column!r}; the spec's loader must return it"
             )
     pipeline = spec.build(version)
     features = spec.features(train)
     with threads.pinned(thread_limit) as thread_settings:
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        pipeline.fit(features, train[spec.target])
+        try:
+            pipeline.fit(features, train[spec.target])
+        except (ValueError, TypeError, KeyError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MlgateError(
+                f"--version {version}: the pipeline of {spec.name} failed to fit ({reason}); "
+                "fix the spec's build function or its data"
+            ) from exc
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     return pipeline, {"wall_seconds": wall, "cpu_seconds": cpu, "threads": thread_settings}
 
@@ -149,9 +154,7 @@ def _plain_params(pipeline: Pipeline) -> dict[str, Any]:
     for key, value in sorted(pipeline.get_params(deep=True).items()):
         if value is None or isinstance(value, (bool, int, float, str)):
             plain[key] = value
-        elif isinstance(value, (list, tuple)) and all(
-            isinstance(v, (int, float, str)) for v in value
-        ):
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, str)) for v in value):
             plain[key] = list(value)
         elif isinstance(value, np.generic):
             plain[key] = value.item()

@@ -17,6 +17,7 @@ from mlgate.tables import SUFFIXES, read_table, write_table
 
 log = logging.getLogger("mlgate")
 STEPS_INDEX = "steps.json"
+INPUT_STEP = "input"  # position 0: the raw rows as the model receives them
 
 
 def train_artifact(
@@ -26,28 +27,20 @@ def train_artifact(
     from mlgate import training
 
     if out.exists() and not force:
-        raise MlgateError(
-            f"--out: {out} already exists; choose another folder or pass --force to replace it"
-        )
+        raise MlgateError(f"--out: {out} already exists; choose another folder or pass --force to replace it")
     spec = load_spec(spec_ref)
     if version not in spec.versions:
         raise MlgateError(
-            f"--version: {spec.name} has no version {version!r}; choose one of "
-            f"{', '.join(spec.versions)}"
+            f"--version: {spec.name} has no version {version!r}; choose one of {', '.join(spec.versions)}"
         )
     log.debug("loading data of %s", spec.name)
     train, holdout = spec.load_train(), spec.load_holdout()
     log.debug("training %s %s on %s rows", spec.name, version, f"{len(train):,}")
     pipeline, timing = training.fit(spec, version, train, thread_limit=thread_limit)
-    manifest = training.manifest(
-        spec, version, pipeline, train, holdout, timing, spec_ref or DEFAULT_SPEC
-    )
+    manifest = training.manifest(spec, version, pipeline, train, holdout, timing, spec_ref or DEFAULT_SPEC)
     artifacts.save(out, pipeline, manifest, force=force)
     shown = ", ".join(f"{k} {v:.4g}" for k, v in manifest["metrics"].items())
-    return (
-        f"trained {spec.name} {version} in {timing['wall_seconds']:.2f} s -> {out} "
-        f"(holdout {shown})"
-    )
+    return f"trained {spec.name} {version} in {timing['wall_seconds']:.2f} s -> {out} (holdout {shown})"
 
 
 def predict_file(
@@ -62,9 +55,7 @@ def predict_file(
 ) -> str:
     """Predict ``data_file`` with an artifact into ``out`` (and its step outputs with ``steps``)."""
     if out.suffix.lower() not in SUFFIXES:
-        raise MlgateError(
-            f"--out: {out} has suffix {out.suffix or '(none)'!r}; use .csv or .parquet"
-        )
+        raise MlgateError(f"--out: {out} has suffix {out.suffix or '(none)'!r}; use .csv or .parquet")
     steps_dir = steps_folder(out)
     for target in [out] + ([steps_dir] if steps else []):
         if target.exists() and not force:
@@ -80,7 +71,11 @@ def predict_file(
         if steps:
             write_steps(artifact, features, steps_dir, force, f"--data {data_file}")
     write_table(predictions, out)
-    extra = f" and {len(artifact.pipeline.steps) - 1} step outputs in {steps_dir}" if steps else ""
+    extra = (
+        f" and {len(artifact.pipeline.steps) - 1} step outputs (and the input) in {steps_dir}"
+        if steps
+        else ""
+    )
     return f"predicted {len(predictions):,} rows with {artifact.version} -> {out}{extra}"
 
 
@@ -99,7 +94,8 @@ def write_steps(
         "steps": [],
     }
     with atomic.new_directory(folder, force=force, flag="--out") as tmp:
-        for k, (name, output) in enumerate(step_outputs(artifact.pipeline, features, source), 1):
+        outputs = [(INPUT_STEP, features), *step_outputs(artifact.pipeline, features, source)]
+        for k, (name, output) in enumerate(outputs):
             file_name = f"{k:02d}-{name}.parquet"
             output.reset_index().to_parquet(tmp / file_name, index=False)
             index["steps"].append({"index": k, "name": name, "file": file_name})

@@ -223,9 +223,7 @@ def generate(n_rows: int, seed: int = 0, first_id: int = 1) -> pd.DataFrame:
     out["Neighborhood"] = nbhd
     log_price += nbhd_eff + nominal_effects
 
-    qual = np.clip(np.rint(6.1 + 2.5 * nbhd_eff * 4 + rng.normal(0, 1.3, n)), 1, 10).astype(
-        np.int64
-    )
+    qual = np.clip(np.rint(6.1 + 2.5 * nbhd_eff * 4 + rng.normal(0, 1.3, n)), 1, 10).astype(np.int64)
     out["OverallQual"] = qual
     out["OverallCond"] = np.clip(np.rint(rng.normal(5.6, 1.1, n)), 1, 9).astype(np.int64)
     yr_sold = rng.integers(2006, 2011, n)
@@ -249,9 +247,7 @@ def generate(n_rows: int, seed: int = 0, first_id: int = 1) -> pd.DataFrame:
     out["GrLivArea"] = gr_liv
     rooms = np.clip(np.rint(gr_liv / 230 + rng.normal(0, 0.8, n)), 2, 14).astype(np.int64)
     out["TotRmsAbvGrd"] = rooms
-    out["BedroomAbvGr"] = np.clip(np.rint(rooms * 0.45 + rng.normal(0, 0.5, n)), 0, 8).astype(
-        np.int64
-    )
+    out["BedroomAbvGr"] = np.clip(np.rint(rooms * 0.45 + rng.normal(0, 0.5, n)), 0, 8).astype(np.int64)
     out["FullBath"] = np.clip(np.rint(gr_liv / 900 + rng.normal(0, 0.4, n)), 0, 3).astype(np.int64)
     out["HalfBath"] = (rng.random(n) < 0.37).astype(np.int64)
     out["KitchenAbvGr"] = np.where(rng.random(n) < 0.95, 1, 2).astype(np.int64)
@@ -292,32 +288,22 @@ def generate(n_rows: int, seed: int = 0, first_id: int = 1) -> pd.DataFrame:
     gtype, _ = _levels(rng, {k: (p, 0.0) for k, p in GARAGE_TYPES.items()}, n)
     cars = np.clip(np.rint(1.2 + 0.35 * (qual - 6) + rng.normal(0, 0.6, n)), 1, 4)
     out["GarageType"] = _only_where(has_garage, gtype)
-    garage_year = np.minimum(
-        year_built + np.where(rng.random(n) < 0.8, 0, rng.integers(0, 30, n)), yr_sold
-    )
+    garage_year = np.minimum(year_built + np.where(rng.random(n) < 0.8, 0, rng.integers(0, 30, n)), yr_sold)
     out["GarageYrBlt"] = np.where(has_garage, garage_year.astype(float), np.nan)
     finish = rng.choice(np.array(["Unf", "RFn", "Fin"], dtype=object), size=n, p=[0.44, 0.31, 0.25])
     out["GarageFinish"] = _only_where(has_garage, finish)
     out["GarageCars"] = np.where(has_garage, cars, 0).astype(np.int64)
-    out["GarageArea"] = np.where(has_garage, (cars * rng.normal(240, 35, n)).round(), 0).astype(
-        np.int64
-    )
+    out["GarageArea"] = np.where(has_garage, (cars * rng.normal(240, 35, n)).round(), 0).astype(np.int64)
     out["GarageQual"] = _only_where(has_garage, _grade(rng, np.zeros(n) - 0.15, 0.3))
 
-    out["WoodDeckSF"] = np.where(rng.random(n) < 0.48, 0, rng.gamma(2.0, 90.0, n).round()).astype(
-        np.int64
-    )
-    out["OpenPorchSF"] = np.where(rng.random(n) < 0.45, 0, rng.gamma(1.8, 40.0, n).round()).astype(
-        np.int64
-    )
+    out["WoodDeckSF"] = np.where(rng.random(n) < 0.48, 0, rng.gamma(2.0, 90.0, n).round()).astype(np.int64)
+    out["OpenPorchSF"] = np.where(rng.random(n) < 0.45, 0, rng.gamma(1.8, 40.0, n).round()).astype(np.int64)
 
     # Scattered missing values in a few categoricals (about 0.3%).
     for col in SCATTERED_MISSING:
         out[col] = _only_where(rng.random(n) >= 0.003, out[col])
 
-    log_price += _price_signal(
-        out, qual, gr_liv, lot_area, bsmt_sf, yr_sold, year_remod, has_garage, kitchen
-    )
+    log_price += _price_signal(out, qual, gr_liv, lot_area, bsmt_sf, yr_sold, year_remod, has_garage, kitchen)
     log_price += rng.standard_t(6, n) * 0.09
     out[TARGET] = np.round(np.exp(log_price), -2).astype(np.int64)
 

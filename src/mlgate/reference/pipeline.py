@@ -31,9 +31,7 @@ STRUCTURAL_MISSING: list[str | int] = [
     "GarageQual",
 ]
 QUALITY_COLUMNS: list[str | int] = ["ExterQual", "ExterCond", "HeatingQC", "KitchenQual"]
-CATEGORICAL: list[str | int] = sorted(
-    {*NOMINAL, "Neighborhood", *STRUCTURAL_MISSING, *QUALITY_COLUMNS}
-)
+CATEGORICAL: list[str | int] = sorted({*NOMINAL, "Neighborhood", *STRUCTURAL_MISSING, *QUALITY_COLUMNS})
 SKEWED: list[str | int] = ["LotArea", "GrLivArea", "LotFrontage"]
 YEAR_COLUMNS: list[str | int] = ["YearBuilt", "YearRemodAdd", "GarageYrBlt"]
 
@@ -93,9 +91,7 @@ def build(version: str) -> Pipeline:
         (
             "model",
             TransformedTargetRegressor(
-                regressor=Lasso(
-                    alpha=0.0005 if version == "v1" else 0.0002, max_iter=5000, random_state=0
-                ),
+                regressor=Lasso(alpha=0.0005 if version == "v1" else 0.0002, max_iter=5000, random_state=0),
                 func=np.log,
                 inverse_func=np.exp,
             ),

@@ -1,0 +1,205 @@
+"""The statistics every check shares: paired bootstrap, DeLong, McNemar, Wilson, KS and PSI.
+
+Pure functions on arrays; no I/O. Confidence levels are two-sided unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+Array = NDArray[np.float64]
+
+# Above this many rows the bootstrap resamples random blocks of rows instead of single rows: the
+# block sums are independent, so the interval is the same to within Monte Carlo error, and the cost
+# stops growing with the data (1,000,000 rows compare in well under a second).
+MAX_BOOTSTRAP_UNITS = 4000
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its two-sided confidence interval and standard error."""
+
+    estimate: float
+    low: float
+    high: float
+    se: float
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile for ``confidence`` (0.99 -> 2.576)."""
+    return float(sps.norm.ppf(0.5 + confidence / 2))
+
+
+def block_sums(columns: list[Array], n_blocks: int, seed: int) -> tuple[Array, Array]:
+    """Per-block sums of each column (rows assigned to blocks at random) and the block sizes."""
+    n = columns[0].size
+    if n <= n_blocks:
+        return np.vstack(columns).astype(float), np.ones(n)
+    rng = np.random.default_rng(seed)
+    block = rng.permutation(n) % n_blocks
+    sums = np.vstack([np.bincount(block, weights=c, minlength=n_blocks) for c in columns]).astype(float)
+    return sums, np.bincount(block, minlength=n_blocks).astype(float)
+
+
+def paired_bootstrap(
+    columns: list[Array],
+    statistic: Callable[[Array, Array], Array],
+    confidence: float,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Interval:
+    """Bootstrap a statistic of per-row sums, resampling rows (or row blocks) jointly.
+
+    ``columns`` are per-row quantities of both versions (e.g. squared errors of baseline and
+    candidate); the same resampled rows feed every column, which is what makes it paired.
+    ``statistic(sums, counts)`` gets arrays of shape (len(columns), B) and (B,) and returns B values.
+    """
+    return Bootstrap(columns, statistic, resamples, seed).interval(confidence)
+
+
+class Bootstrap:
+    """A paired bootstrap distribution, drawn once and read at any confidence level."""
+
+    def __init__(
+        self,
+        columns: list[Array],
+        statistic: Callable[[Array, Array], Array],
+        resamples: int = 2000,
+        seed: int = 0,
+    ) -> None:
+        sums, sizes = block_sums(columns, MAX_BOOTSTRAP_UNITS, seed)
+        units = sizes.size
+        rng = np.random.default_rng(seed + 1)
+        values = []
+        for start in range(0, resamples, 250):  # chunks keep the weight matrix small
+            b = min(250, resamples - start)
+            draws = rng.integers(0, units, size=(b, units))
+            weights = np.empty((units, b))
+            for k in range(b):  # counts of each unit in resample k (a multinomial draw)
+                weights[:, k] = np.bincount(draws[k], minlength=units)
+            values.append(statistic(sums @ weights, sizes @ weights))
+        self.samples = np.concatenate(values)
+        self.point = float(statistic(sums.sum(axis=1, keepdims=True), np.array([sizes.sum()]))[0])
+        self.se = float(np.std(self.samples, ddof=1))
+
+    def interval(self, confidence: float) -> Interval:
+        """Percentile interval at ``confidence`` (two-sided)."""
+        tail = (1 - confidence) / 2
+        low, high = np.quantile(self.samples, [tail, 1 - tail])
+        return Interval(self.point, float(low), float(high), self.se)
+
+
+def _midranks(x: Array) -> Array:
+    return np.asarray(sps.rankdata(x), dtype=float)
+
+
+def delong(truth: NDArray[np.int_], score_a: Array, score_b: Array, confidence: float) -> Interval:
+    """AUC(b) - AUC(a) on the same rows with DeLong's variance (DeLong et al., 1988).
+
+    Uses the fast midrank formulation (Sun & Xu, 2014).
+    """
+    positive = truth == 1
+    m, n = int(positive.sum()), int((~positive).sum())
+    if m == 0 or n == 0:
+        raise ValueError("DeLong needs both classes among the rows")
+    aucs, v10, v01 = [], [], []
+    for score in (score_a, score_b):
+        x, y = score[positive], score[~positive]
+        tx, ty, tz = _midranks(x), _midranks(y), _midranks(np.concatenate([x, y]))
+        auc = (tz[:m].sum() - m * (m + 1) / 2) / (m * n)
+        aucs.append(auc)
+        v10.append((tz[:m] - tx) / n)
+        v01.append(1.0 - (tz[m:] - ty) / m)
+    s10, s01 = np.cov(np.vstack(v10)), np.cov(np.vstack(v01))
+    contrast = np.array([-1.0, 1.0])
+    variance = float(contrast @ s10 @ contrast / m + contrast @ s01 @ contrast / n)
+    se = float(np.sqrt(max(variance, 0.0)))
+    diff = float(aucs[1] - aucs[0])
+    z = z_value(confidence)
+    return Interval(diff, diff - z * se, diff + z * se, se)
+
+
+def auc(truth: NDArray[np.int_], score: Array) -> float:
+    """Area under the ROC curve by midranks (ties count one half)."""
+    positive = truth == 1
+    m, n = int(positive.sum()), int((~positive).sum())
+    ranks = _midranks(np.concatenate([score[positive], score[~positive]]))
+    return float((ranks[:m].sum() - m * (m + 1) / 2) / (m * n))
+
+
+def mcnemar_exact(a_right: NDArray[np.bool_], b_right: NDArray[np.bool_]) -> tuple[int, int, float]:
+    """Discordant counts (only a right, only b right) and the exact two-sided McNemar p-value."""
+    only_a = int(np.sum(a_right & ~b_right))
+    only_b = int(np.sum(~a_right & b_right))
+    if only_a + only_b == 0:
+        return 0, 0, 1.0
+    p = float(sps.binomtest(only_b, only_a + only_b, 0.5).pvalue)
+    return only_a, only_b, p
+
+
+def paired_proportion_difference(
+    a_right: NDArray[np.bool_], b_right: NDArray[np.bool_], confidence: float
+) -> Interval:
+    """Accuracy(b) - accuracy(a) on the same rows, with the paired (Wald) interval."""
+    n = a_right.size
+    diff = float(np.mean(b_right) - np.mean(a_right))
+    only_a = float(np.mean(a_right & ~b_right))
+    only_b = float(np.mean(~a_right & b_right))
+    se = float(np.sqrt(max(only_a + only_b - (only_b - only_a) ** 2, 0.0) / n))
+    z = z_value(confidence)
+    return Interval(diff, diff - z * se, diff + z * se, se)
+
+
+def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion."""
+    if trials == 0:
+        return 0.0, 1.0
+    z = z_value(confidence)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def ks_statistic(a: Array, b: Array, chunk: int = 200_000) -> tuple[float, float]:
+    """Two-sample Kolmogorov-Smirnov statistic and asymptotic p-value (as scipy's ``ks_2samp``).
+
+    Evaluates both empirical CDFs at every data point in chunks, so memory stays at the two
+    sorted copies however large the samples are.
+    """
+    a, b = np.sort(a), np.sort(b)
+    d = 0.0
+    for points in (a, b):
+        for start in range(0, points.size, chunk):
+            x = points[start : start + chunk]
+            gap = np.searchsorted(a, x, side="right") / a.size - np.searchsorted(b, x, side="right") / b.size
+            d = max(d, float(np.max(np.abs(gap))))
+    effective = round(a.size * b.size / (a.size + b.size))
+    return d, float(np.clip(sps.kstwo.sf(d, effective), 0.0, 1.0))
+
+
+def psi(baseline: Array, candidate: Array, bins: int = 10) -> float:
+    """Population stability index of candidate vs baseline, bins at baseline quantiles."""
+    edges = np.unique(np.quantile(baseline, np.linspace(0, 1, bins + 1)))
+    if edges.size < 2:
+        return 0.0 if np.all(candidate == baseline[0]) else float("inf")
+    inner = edges[1:-1]
+    expected = np.bincount(np.searchsorted(inner, baseline, side="right"), minlength=edges.size - 1)
+    actual = np.bincount(np.searchsorted(inner, candidate, side="right"), minlength=edges.size - 1)
+    # A small floor keeps an empty bin from making the index infinite.
+    e = np.maximum(expected / baseline.size, 1e-4)
+    a = np.maximum(actual / candidate.size, 1e-4)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def rows_to_settle(n: int, se: float, distance: float, confidence: float) -> int | None:
+    """Rows an inconclusive interval would need to clear a boundary ``distance`` away (se ~ 1/√n)."""
+    if distance <= 0 or se <= 0:
+        return None
+    needed = n * (z_value(confidence) * se / distance) ** 2
+    return int(np.ceil(needed))

@@ -1,0 +1,95 @@
+"""Model specs for the comparator's fault matrix: each version is a real, retrained change."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+from feature_engine.selection import DropFeatures
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mlgate import ModelSpec, reference
+
+STRONG = ["OverallQual", "TotalBsmtSF", "GarageCars", "OverallCond", "Fireplaces"]
+
+
+def _fault(version: str) -> Pipeline:
+    """Reference v1 with one deliberate change per version."""
+    pipeline = reference.build("v1")
+    if version == "imputer_mean":  # a changed imputation value in one step
+        pipeline.set_params(numeric_imputer__imputation_method="mean")
+    elif version == "encoder_arbitrary":  # a changed encoder
+        pipeline.set_params(ordinal_encoder__encoding_method="arbitrary")
+    elif version == "strong_dropped":  # a clearly worse model
+        pipeline.steps.insert(0, ("drop_strong", DropFeatures(features_to_drop=STRONG)))
+    elif version == "over_regularised":  # a clearly worse baseline, so v1 is the better model
+        pipeline.set_params(model__regressor__alpha=0.02)
+    return pipeline
+
+
+faults = ModelSpec(
+    name="ames-faults",
+    task="regression",
+    target=reference.TARGET,
+    id_column=reference.ID_COLUMN,
+    versions=("v1", "imputer_mean", "encoder_arbitrary", "strong_dropped", "over_regularised"),
+    build=_fault,
+    load_train=reference.train_frame,
+    load_holdout=reference.holdout_frame,
+    trusted_types=reference.TRUSTED_TYPES,
+)
+
+
+def _reversed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[list(reversed(frame.columns))]
+
+
+# The same model trained on data whose columns come in the opposite order.
+reordered = ModelSpec(
+    name="ames-reordered",
+    task="regression",
+    target=reference.TARGET,
+    id_column=reference.ID_COLUMN,
+    versions=("v1",),
+    build=reference.build,
+    load_train=lambda: _reversed(reference.train_frame()),
+    load_holdout=lambda: _reversed(reference.holdout_frame()),
+    trusted_types=reference.TRUSTED_TYPES,
+)
+
+
+@cache
+def _cancer() -> pd.DataFrame:
+    """scikit-learn's bundled breast-cancer data with an id; rows shuffled once, deterministically."""
+    frame = load_breast_cancer(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    frame.insert(0, "row_id", range(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+WEAK = ["mean fractal dimension", "texture error", "smoothness error"]
+
+
+def _cancer_pipeline(version: str) -> Pipeline:
+    scaler = StandardScaler().set_output(transform="pandas")
+    if version == "weak":  # three uninformative features only: clearly worse
+        keep = DropFeatures(
+            features_to_drop=[c for c in _cancer().columns if c not in (*WEAK, "row_id", "target")]
+        )
+        return Pipeline([("keep_weak", keep), ("scaler", scaler), ("model", LogisticRegression())])
+    return Pipeline([("scaler", scaler), ("model", LogisticRegression(C=1.0, max_iter=1000))])
+
+
+breast_cancer = ModelSpec(
+    name="breast-cancer",
+    task="classification",
+    target="target",
+    id_column="row_id",
+    versions=("v1", "weak"),
+    build=_cancer_pipeline,
+    load_train=lambda: _cancer().iloc[:300],
+    load_holdout=lambda: _cancer().iloc[300:],
+    trusted_types=("feature_engine.selection.drop_features.DropFeatures",),
+)

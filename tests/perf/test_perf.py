@@ -1,0 +1,70 @@
+"""pytest-benchmark micro-benchmarks; `make bench` times them, `make test` runs each once.
+
+Numbers from these runs go into the docs with the command that made them, never into asserts on
+time. Memory is asserted: tracemalloc counts allocations, which does not depend on machine load.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlgate import artifacts, compare, reference, threads
+from mlgate.policy import load_policy
+from mlgate.predicting import model_input, predict
+
+MILLION = 1_000_000
+
+
+def test_generate_a_million_rows(benchmark: Any) -> None:
+    frame = benchmark.pedantic(reference.generate, args=(MILLION,), rounds=3, iterations=1)
+    assert len(frame) == MILLION
+
+
+@pytest.mark.parametrize("rows", [1, 10_000])
+def test_predict_rows_per_call(benchmark: Any, models: dict[str, Path], rows: int) -> None:
+    artifact = artifacts.load(models["v1"], reference.TRUSTED_TYPES)
+    frame = reference.generate(rows, seed=11)
+    features = model_input(artifact, frame, "benchmark")
+    with threads.pinned(1):
+        result = benchmark(predict, artifact, features, "benchmark")
+    assert len(result) == rows
+    if benchmark.stats:  # only when timing is enabled
+        benchmark.extra_info["rows_per_second"] = rows / benchmark.stats.stats.median
+
+
+@pytest.fixture(scope="module")
+def million_row_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, int]:
+    folder = tmp_path_factory.mktemp("million")
+    rng = np.random.default_rng(0)
+    truth = np.exp(rng.normal(12, 0.4, MILLION))
+    ids = np.arange(1, MILLION + 1)
+    base = truth * np.exp(rng.normal(0, 0.1, MILLION))
+    cand = base * np.exp(rng.normal(0, 0.01, MILLION))
+    paths = folder / "baseline.parquet", folder / "candidate.parquet", folder / "labels.parquet"
+    pd.DataFrame({"Id": ids, "prediction": base}).to_parquet(paths[0])
+    pd.DataFrame({"Id": ids, "prediction": cand}).to_parquet(paths[1])
+    pd.DataFrame({"Id": ids, "SalePrice": truth}).to_parquet(paths[2])
+    data_bytes = 6 * 8 * MILLION  # three id columns, two prediction columns and the labels
+    return *paths, data_bytes
+
+
+def test_compare_two_million_row_prediction_files(
+    benchmark: Any, million_row_files: tuple[Path, Path, Path, int]
+) -> None:
+    base, cand, labels, data_bytes = million_row_files
+    inputs = compare.Inputs(base, cand, reference.spec, labels)
+    policy = load_policy()
+    report = benchmark.pedantic(compare.run, args=(inputs, policy), rounds=3, iterations=1)
+    assert report.verdict == "pass" and report.meta["rows_compared"] == MILLION
+    tracemalloc.start()
+    compare.run(inputs, policy)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    benchmark.extra_info["peak_bytes"] = peak
+    assert peak <= 2 * data_bytes, f"peak {peak / 1e6:.0f} MB for {data_bytes / 1e6:.0f} MB of data"

@@ -1,0 +1,122 @@
+"""The shared statistics against known values, scikit-learn/scipy, and simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from mlgate import stats
+from mlgate.checks import quality
+from mlgate.policy import DEFAULTS
+
+
+def test_wilson_matches_the_published_value() -> None:
+    # 8 of 10 at 95%: (0.4902, 0.9433), e.g. Newcombe (1998), Table I.
+    low, high = stats.wilson(8, 10, 0.95)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_mcnemar_exact_matches_the_binomial_by_hand() -> None:
+    a_right = np.array([True] * 11 + [False] * 3 + [True] * 20)
+    b_right = np.array([False] * 11 + [True] * 3 + [True] * 20)
+    only_a, only_b, p = stats.mcnemar_exact(a_right, b_right)
+    assert (only_a, only_b) == (11, 3)
+    # 2 * P(X <= 3), X ~ Binomial(14, 1/2) = 2 * (1 + 14 + 91 + 364) / 2**14
+    assert p == pytest.approx(2 * 470 / 16384, rel=1e-12)
+    assert stats.mcnemar_exact(a_right, a_right) == (0, 0, 1.0)
+
+
+def test_auc_matches_scikit_learn_with_ties() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 500)
+    score = np.round(rng.normal(truth * 0.8, 1.0), 1)  # rounding makes ties
+    assert stats.auc(truth, score) == pytest.approx(roc_auc_score(truth, score), abs=1e-12)
+
+
+def test_delong_standard_error_agrees_with_the_bootstrap() -> None:
+    rng = np.random.default_rng(1)
+    n = 1500
+    truth = rng.integers(0, 2, n)
+    latent = rng.normal(truth * 1.0, 1.0)
+    a = latent + rng.normal(0, 0.6, n)
+    b = latent + rng.normal(0, 0.8, n)
+    delong = stats.delong(truth, a, b, 0.95)
+    assert delong.estimate == pytest.approx(roc_auc_score(truth, b) - roc_auc_score(truth, a))
+    boot = []
+    for _ in range(400):
+        idx = rng.integers(0, n, n)
+        boot.append(roc_auc_score(truth[idx], b[idx]) - roc_auc_score(truth[idx], a[idx]))
+    assert delong.se == pytest.approx(float(np.std(boot)), rel=0.15)
+
+
+def test_delong_is_calibrated_under_the_null() -> None:
+    rng = np.random.default_rng(2)
+    rejections = 0
+    trials = 400
+    for _ in range(trials):
+        truth = rng.integers(0, 2, 200)
+        latent = rng.normal(truth * 1.0, 1.0)
+        iv = stats.delong(truth, latent + rng.normal(0, 0.7, 200), latent + rng.normal(0, 0.7, 200), 0.95)
+        rejections += iv.low > 0 or iv.high < 0
+    low, high = stats.wilson(rejections, trials, 0.99)
+    assert low <= 0.05 <= high
+
+
+def test_bootstrap_of_a_mean_ratio_matches_the_delta_method() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.exponential(1.0, 20_000)
+    b = a * 1.05 + rng.exponential(0.1, 20_000)
+
+    def ratio(sums: np.ndarray, _: np.ndarray) -> np.ndarray:
+        return np.asarray(sums[1] / sums[0])
+
+    iv = stats.paired_bootstrap([a, b], ratio, 0.95, resamples=2000, seed=0)
+    r = b.mean() / a.mean()
+    # Delta method for the ratio of two correlated means.
+    grad = np.array([-r / a.mean(), 1 / a.mean()])
+    se = float(np.sqrt(grad @ np.cov(np.vstack([a, b])) @ grad / a.size))
+    assert iv.estimate == pytest.approx(r, rel=1e-12)
+    assert iv.se == pytest.approx(se, rel=0.1)
+    assert iv.low < r < iv.high
+
+
+def test_psi_is_zero_for_the_same_sample_and_grows_with_shift() -> None:
+    rng = np.random.default_rng(4)
+    base = rng.normal(0, 1, 50_000)
+    assert stats.psi(base, base) == 0.0
+    small, large = stats.psi(base, base + 0.1), stats.psi(base, base + 1.0)
+    assert 0 < small < 0.1 < 0.25 < large
+
+
+def _quality_trial(seed: int, effect: float, n: int = 10_000) -> str:
+    """Two models sharing most of their error (r about 0.89); the candidate's RMSE is (1+effect)x."""
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, 3, n)
+    shared = rng.normal(0, 1, n)
+    base = y + shared + rng.normal(0, 0.35, n)
+    cand = y + (1 + effect) * (shared + rng.normal(0, 0.35, n))
+    estimate = quality.regression_estimates(y, base, cand, 1000, seed)[:1]  # RMSE
+    return quality.judge(estimate, n, DEFAULTS)[0].status
+
+
+def test_quality_rule_false_alarms_and_power_in_simulation() -> None:
+    """Identical models with noise: <= 1% false alarms; RMSE +2% at 10,000 rows: >= 90% caught."""
+    null = [_quality_trial(seed, 0.0) for seed in range(200)]
+    alarms = null.count("fail")
+    assert stats.wilson(alarms, len(null), 0.95)[0] <= 0.01
+    assert alarms <= 2
+    worse = [_quality_trial(10_000 + seed, 0.02) for seed in range(100)]
+    caught = worse.count("fail")
+    assert caught >= 90, f"power {caught}%"
+
+
+def test_ks_matches_scipy() -> None:
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 1, 3000), np.round(rng.normal(0.05, 1, 4500), 2)
+    expected = ks_2samp(a, b, method="asymp")
+    d, p = stats.ks_statistic(a, b, chunk=700)  # small chunks exercise the chunking
+    assert d == pytest.approx(expected.statistic, abs=1e-12)
+    assert p == pytest.approx(expected.pvalue, rel=1e-9)
