@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from mlgate import reference
+from mlgate import reference, serve
 from mlgate.cli import main
 from mlgate.tables import write_table
 
@@ -40,3 +44,17 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         paths[version] = folder / version
         assert main(["-q", "train", "--version", version, "--out", str(paths[version])]) == 0
     return paths
+
+
+@contextmanager
+def running_server(artifact: Path, *extra: str) -> Iterator[str]:
+    """A real `mlgate serve` (uvicorn) on a free loopback port, able to import the test specs."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    with serve.background(artifact, *extra, env=env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def served_v1(models: dict[str, Path]) -> Iterator[str]:
+    with running_server(models["v1"]) as url:
+        yield url

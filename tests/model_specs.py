@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import pandas as pd
+from feature_engine.creation import MathFeatures
 from feature_engine.selection import DropFeatures
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
@@ -13,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from mlgate import ModelSpec, reference
 
+NUMERIC = ["LotArea", "GrLivArea", "TotalBsmtSF", "GarageArea", "WoodDeckSF", "OpenPorchSF"]
 STRONG = ["OverallQual", "TotalBsmtSF", "GarageCars", "OverallCond", "Fireplaces"]
 
 
@@ -27,6 +29,17 @@ def _fault(version: str) -> Pipeline:
         pipeline.steps.insert(0, ("drop_strong", DropFeatures(features_to_drop=STRONG)))
     elif version == "over_regularised":  # a clearly worse baseline, so v1 is the better model
         pipeline.set_params(model__regressor__alpha=0.02)
+    elif version == "slow":  # the same predictions after more work per call: a latency regression
+        functions = ["sum", "mean", "std", "max", "min", "prod"]
+        for k in range(3):
+            names = [f"extra{k}_{f}" for f in functions]
+            pipeline.steps[-1:-1] = [
+                (
+                    f"extra_work_{k}",
+                    MathFeatures(variables=NUMERIC, func=functions, new_variables_names=names),
+                ),
+                (f"drop_extra_{k}", DropFeatures(features_to_drop=names)),
+            ]
     return pipeline
 
 
@@ -35,7 +48,7 @@ faults = ModelSpec(
     task="regression",
     target=reference.TARGET,
     id_column=reference.ID_COLUMN,
-    versions=("v1", "imputer_mean", "encoder_arbitrary", "strong_dropped", "over_regularised"),
+    versions=("v1", "imputer_mean", "encoder_arbitrary", "strong_dropped", "over_regularised", "slow"),
     build=_fault,
     load_train=reference.train_frame,
     load_holdout=reference.holdout_frame,

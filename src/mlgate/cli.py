@@ -152,6 +152,12 @@ def compare(
         Path | None,
         typer.Option("--out", help="Report folder (default results/reports/<time>-<b>-vs-<c>)."),
     ] = None,
+    load_baseline: Annotated[
+        Path | None, typer.Option("--load-baseline", help="`mlgate load` run folder(s) of the baseline.")
+    ] = None,
+    load_candidate: Annotated[
+        Path | None, typer.Option("--load-candidate", help="`mlgate load` run folder(s) of the candidate.")
+    ] = None,
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> int:
@@ -167,16 +173,189 @@ def compare(
         raise MlgateError(
             f"--out: {out} already exists; reports are never overwritten, choose another folder"
         )
+    extra = []
+    if load_baseline or load_candidate:
+        from mlgate.checks.latency import latency_findings
+        from mlgate.evidence.load_runs import read_runs
+
+        if not (load_baseline and load_candidate):
+            raise MlgateError("--load-baseline/--load-candidate: give both folders")
+        base_runs = read_runs(load_baseline, "--load-baseline")
+        extra += latency_findings(base_runs, read_runs(load_candidate, "--load-candidate"), policy)
     inputs = comparing.Inputs(
         baseline, candidate, load_spec(spec), data_file, target, id_column, trust_pickle
     )
     with console.err.status("comparing"):
-        report = comparing.run(inputs, policy)
+        report = comparing.run(inputs, policy, extra)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
     text.print_summary(report, console.out)
     console.out.print(f"report: {escape(str(folder))}/report.{{json,md,html,xml}}")
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
+
+
+@app.command()
+def serve(
+    artifact: Annotated[Path, typer.Argument(help="Artifact folder from `mlgate train`.")],
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback unless told).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (one per core).")] = 1,
+    max_records: Annotated[int, typer.Option("--max-records", min=1, help="Records per request.")] = 1000,
+    spec: SpecOption = None,
+    trust_pickle: TrustPickleOption = False,
+) -> None:
+    """Serve an artifact over HTTP: POST /predict, GET /health, GET /version, /docs."""
+    from mlgate import serve as serving
+
+    console.err.print(f"serving {escape(str(artifact))} on http://{host}:{port} with {workers} worker(s)")
+    serving.run(artifact, host, port, workers, spec, trust_pickle, max_records)
+
+
+@app.command()
+def load(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Server to load, e.g. http://127.0.0.1:8000.")
+    ] = None,
+    baseline_host: Annotated[
+        str | None, typer.Option("--baseline-host", help="Interleaved: baseline URL.")
+    ] = None,
+    candidate_host: Annotated[
+        str | None, typer.Option("--candidate-host", help="Interleaved: candidate URL.")
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", min=1, max=50, help="Interleaved runs per side.")] = 5,
+    users: Annotated[int, typer.Option("--users", "-u", help="Concurrent users.")] = 4,
+    spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", help="Users started per second.")] = 4.0,
+    run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run (30s, 2m).")] = "20s",
+    warmup: Annotated[float, typer.Option("--warmup", help="Seconds trimmed at the start.")] = 2.0,
+    cooldown: Annotated[float, typer.Option("--cooldown", help="Seconds trimmed at the end.")] = 1.0,
+    processes: Annotated[
+        int, typer.Option("--processes", min=1, help="Locust processes (one per core).")
+    ] = 1,
+    rate: Annotated[float, typer.Option("--rate", min=0, help="Open loop: requests per second.")] = 0.0,
+    step_rates: Annotated[str, typer.Option("--step-rates", help="Step load: rates, e.g. 10,20,40.")] = "",
+    step_seconds: Annotated[
+        float, typer.Option("--step-seconds", help="Step load: seconds per step.")
+    ] = 10.0,
+    p95_ms: Annotated[float, typer.Option("--p95-ms", help="Budget: p95 latency (ms).")] = 0.0,
+    p99_ms: Annotated[float, typer.Option("--p99-ms", help="Budget: p99 latency (ms).")] = 0.0,
+    max_error_rate: Annotated[
+        float, typer.Option("--max-error-rate", help="Budget: share of errors.")
+    ] = 0.01,
+    data_file: Annotated[
+        Path | None, typer.Option("--data", help="Rows to send (default: reference holdout).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch request.")] = 100,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default results/load/<time>).")
+    ] = None,
+    locustfiles: Annotated[Path, typer.Option("--locustfiles", help="Folder of locustfiles.")] = Path(
+        "locustfiles"
+    ),
+    allow_remote: Annotated[
+        bool,
+        typer.Option("--allow-remote", help="Allow a non-loopback host (a staging server you may load)."),
+    ] = False,
+) -> int:
+    """Load a server with locust, headless and bounded; exit 1 if a latency/error budget broke."""
+    from datetime import UTC, datetime
+
+    from mlgate import load as loading
+    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+
+    try:
+        rates = tuple(float(r) for r in step_rates.split(",") if r.strip())
+    except ValueError as exc:
+        raise MlgateError(
+            f"--step-rates: {step_rates!r} is not a list of numbers; write it like 10,20,40"
+        ) from exc
+    plan = loading.LoadPlan(
+        users=users,
+        spawn_rate=spawn_rate,
+        run_seconds=loading.parse_duration(run_time),
+        warmup_seconds=warmup,
+        cooldown_seconds=cooldown,
+        processes=processes,
+        rate=rate,
+        step_rates=rates,
+        step_seconds=step_seconds,
+        p95_ms=p95_ms,
+        p99_ms=p99_ms,
+        max_error_rate=max_error_rate,
+        data_file=data_file,
+        batch_size=batch_size,
+    )
+    loading.check_plan(plan)
+    folder = out or Path("results/load") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if baseline_host or candidate_host:
+        if not (baseline_host and candidate_host) or host:
+            raise MlgateError(
+                "--baseline-host/--candidate-host: give both (and no --host) for interleaved runs"
+            )
+        loading.check_target(baseline_host, allow_remote, "--baseline-host")
+        loading.check_target(candidate_host, allow_remote, "--candidate-host")
+        with console.err.status("load") as status:
+            summaries = loading.interleaved(
+                locustfiles,
+                baseline_host,
+                candidate_host,
+                runs,
+                plan,
+                folder,
+                progress=lambda text: status.update(f"load: {text}"),
+            )
+    else:
+        if not host:
+            raise MlgateError("--host: give the server URL (or --baseline-host and --candidate-host)")
+        loading.check_target(host, allow_remote)
+        with console.err.status(f"loading {host} for {plan.run_seconds:g} s"):
+            summaries = [loading.run_once(locustfiles, host, plan, folder)]
+    broken = False
+    for summary in summaries:
+        total = summary["endpoints"]["all"]
+        lat = total["latency"]
+        shown = ", ".join(f"{q} {lat[q]['ms']:.1f} ms" for q in ("p50", "p95", "p99") if lat.get(q))
+        console.out.print(
+            f"{summary.get('label') or summary['host']}: {total['requests']} requests, "
+            f"{total['rate_per_s']:.1f}/s, errors {total['error_rate']:.2%}, {shown}"
+        )
+        for warning in summary["warnings"]:
+            console.err.print(f"[yellow]warning:[/] {escape(warning)}")
+        broken = broken or summary["locust_exit_code"] != 0
+        if "steps" in summary:
+            best = summary["steps"]["highest_rate_within_budget"]
+            console.out.print(f"highest rate within the p95 budget: {best if best is not None else 'none'}/s")
+    console.out.print(f"results: {escape(str(folder))}")
+    return EXIT_REGRESSION if broken else EXIT_OK
+
+
+@app.command()
+def parity(
+    artifact: Annotated[Path, typer.Argument(help="Artifact folder: the offline (research) side.")],
+    api: Annotated[str, typer.Option("--api", help="URL of the served model, e.g. http://127.0.0.1:8000.")],
+    data_file: Annotated[
+        Path | None, typer.Option("--data", help="Rows to send (default: the spec's holdout).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records per request.")] = 500,
+    spec: SpecOption = None,
+    trust_pickle: TrustPickleOption = False,
+) -> int:
+    """Training/serving skew: do the API's predictions equal the offline ones? Exit 1 if not."""
+    from mlgate import artifacts as artifact_files
+    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.serving_parity import served_parity
+    from mlgate.spec import load_spec
+    from mlgate.tables import read_table
+
+    model_spec = load_spec(spec)
+    loaded = artifact_files.load(artifact, model_spec.trusted_types, trust_pickle=trust_pickle)
+    frame = read_table(data_file) if data_file else model_spec.load_holdout()
+    with console.err.status(f"sending {len(frame):,} rows to {api}"):
+        finding = served_parity(loaded, frame, api, batch_size, str(data_file or "the holdout"))
+    style = {"pass": "green", "fail": "bold red"}.get(finding.status, "yellow")
+    console.out.print(f"[{style}]{finding.status}[/] {escape(finding.message)}")
+    return EXIT_REGRESSION if finding.status == "fail" else EXIT_OK
 
 
 @app.command()

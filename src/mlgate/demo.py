@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 
+from mlgate import artifacts, console, load, reference, serve
 from mlgate import compare as comparing
-from mlgate import console, reference
+from mlgate.checks.latency import latency_findings
 from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+from mlgate.evidence.load_runs import read_runs
 from mlgate.policy import load_policy
-from mlgate.report import files, text
+from mlgate.report import Finding, files, text
+from mlgate.serving_parity import served_parity
 from mlgate.tables import write_table
 from mlgate.workflow import predict_file, train_artifact
 
 BASELINE, CANDIDATE = "v1", "v2"
+LOCUSTFILES = Path("locustfiles")
+# Short but honest: five interleaved runs per version, trimmed, two users, single rows and batches.
+LOAD_RUNS = 5
+LOAD_PLAN = load.LoadPlan(users=2, spawn_rate=2, run_seconds=6, warmup_seconds=1, cooldown_seconds=0.5)
 
 
 def run(results: Path) -> int:
@@ -25,36 +33,76 @@ def run(results: Path) -> int:
     data_dir, models, predictions = results / "data", results / "models", results / "predictions"
     say(f"[bold]mlgate demo[/]: {reference.spec.name}, {BASELINE} (production) vs {CANDIDATE} (candidate)")
 
-    with console.err.status("1/4 generating the reference data"):
+    with console.err.status("1/6 generating the reference data"):
         holdout_file = data_dir / "holdout.csv"
         write_table(reference.train_frame(), data_dir / "train.csv")
         write_table(reference.holdout_frame(), holdout_file)
     say(
-        f"1/4 data: {reference.TRAIN_ROWS:,} train + {reference.HOLDOUT_ROWS:,} holdout rows in "
+        f"1/6 data: {reference.TRAIN_ROWS:,} train + {reference.HOLDOUT_ROWS:,} holdout rows in "
         f"{escape(str(data_dir))}"
     )
 
     for version in (BASELINE, CANDIDATE):
-        with console.err.status(f"2/4 training {version}"):
+        with console.err.status(f"2/6 training {version}"):
             # The demo is deterministic, so replacing its own earlier models loses nothing.
             summary = train_artifact(None, version, models / version, force=True)
-        say(f"2/4 {escape(summary)}")
+        say(f"2/6 {escape(summary)}")
 
     for version in (BASELINE, CANDIDATE):
-        with console.err.status(f"3/4 predicting the holdout with {version}"):
+        with console.err.status(f"3/6 predicting the holdout with {version}"):
             out = predictions / f"{version}.parquet"
             summary = predict_file(models / version, holdout_file, out, steps=True, force=True)
-        say(f"3/4 {escape(summary)}")
+        say(f"3/6 {escape(summary)}")
 
-    with console.err.status(f"4/4 comparing {CANDIDATE} with {BASELINE} on the holdout"):
+    extra = _served_checks(models, results, say)
+    with console.err.status(f"6/6 comparing {CANDIDATE} with {BASELINE}"):
         inputs = comparing.Inputs(models / BASELINE, models / CANDIDATE, reference.spec)
-        report = comparing.run(inputs, load_policy())
+        policy = load_policy()
+        report = comparing.run(inputs, policy, extra)
         folder = files.default_folder(results, report.baseline, report.candidate)
         files.write(report, folder)
-    say("4/4 release check:")
+    say("6/6 release check:")
     text.print_summary(report, console.out)
     say(
         f"done in {time.perf_counter() - started:.1f} s. Models: {escape(str(models))}, predictions: "
         f"{escape(str(predictions))}, report: {escape(str(folder))}/report.html"
     )
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
+
+
+def _served_checks(models: Path, results: Path, say: Any) -> list[Finding]:
+    """Serve both versions on loopback, check served = offline, run interleaved load against both."""
+    if not LOCUSTFILES.joinpath("predict_users.py").is_file():
+        say(f"4/6 and 5/6 skipped: no {LOCUSTFILES}/ here (run the demo from the mlgate checkout)")
+        return []
+    findings: list[Finding] = []
+    holdout = reference.holdout_frame()
+    with serve.background(models / BASELINE) as base_url, serve.background(models / CANDIDATE) as cand_url:
+        say(f"4/6 serving {BASELINE} at {base_url} and {CANDIDATE} at {cand_url}")
+        for version, url in ((BASELINE, base_url), (CANDIDATE, cand_url)):
+            artifact = artifacts.load(models / version, reference.TRUSTED_TYPES)
+            with console.err.status(f"4/6 served-vs-offline parity of {version}"):
+                finding = served_parity(artifact, holdout, url, 500, "the holdout")
+            finding.name = f"served parity {version}"
+            findings.append(finding)
+            say(f"4/6 {escape(finding.message)}")
+        out = results / "load" / files.default_folder(results, BASELINE, CANDIDATE).name
+        with console.err.status("5/6 load") as status:
+            load.interleaved(
+                LOCUSTFILES,
+                base_url,
+                cand_url,
+                LOAD_RUNS,
+                LOAD_PLAN,
+                out,
+                progress=lambda what: status.update(f"5/6 load: {what}"),
+            )
+        say(
+            f"5/6 interleaved load, {LOAD_RUNS} runs of {LOAD_PLAN.run_seconds:g} s per version: "
+            f"{escape(str(out))}"
+        )
+    policy = load_policy()
+    findings += latency_findings(
+        read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy
+    )
+    return findings

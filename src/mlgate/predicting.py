@@ -32,14 +32,24 @@ def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.Data
 
 def predict(artifact: Artifact, features: pd.DataFrame, source: str) -> pd.DataFrame:
     """One row per id: ``prediction``, and ``proba_<class>`` columns for classifiers."""
+    values, probabilities = predict_arrays(artifact, features, source)
+    out = pd.DataFrame({PREDICTION: values}, index=features.index)
+    for label, column in (probabilities or {}).items():
+        out[f"proba_{label}"] = column
+    return out.reset_index()
+
+
+def predict_arrays(
+    artifact: Artifact, features: pd.DataFrame, source: str
+) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+    """Predictions, and class probabilities by label for classifiers, as plain arrays."""
     pipeline = artifact.pipeline
     with _model_errors(source, "predict"):
-        out = pd.DataFrame({PREDICTION: pipeline.predict(features)}, index=features.index)
-        if hasattr(pipeline, "predict_proba") and hasattr(pipeline[-1], "classes_"):
-            proba = pipeline.predict_proba(features)
-            for k, label in enumerate(pipeline[-1].classes_):
-                out[f"proba_{label}"] = proba[:, k]
-    return out.reset_index()
+        values = pipeline.predict(features)
+        if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline[-1], "classes_")):
+            return values, None
+        proba = pipeline.predict_proba(features)
+    return values, {str(label): proba[:, k] for k, label in enumerate(pipeline[-1].classes_)}
 
 
 def step_outputs(

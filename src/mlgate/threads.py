@@ -28,3 +28,8 @@ def settings(limit: int | None) -> dict[str, Any]:
         for p in threadpool_info()
     ]
     return {"limit": limit, "pools": pools}
+
+
+def pin_process(limit: int = DEFAULT_THREADS) -> None:
+    """Limit native thread pools for the rest of this process (a server worker)."""
+    threadpool_limits(limits=limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlgate.report.model import STATUS_ORDER, Report
@@ -26,10 +27,10 @@ def print_summary(report: Report, console: Console) -> None:
     table.add_column("result", overflow="fold")
     for finding in report.checks:
         style = STYLE[finding.status]
-        table.add_row(f"[{style}]{finding.status}[/]", finding.name, finding.message)
+        table.add_row(f"[{style}]{finding.status}[/]", escape(finding.name), escape(finding.message))
     console.print(table)
     style = "bold red" if report.verdict == "regression" else "bold green"
-    console.print(f"[{style}]{headline(report)}[/]")
+    console.print(f"[{style}]{escape(headline(report))}[/]")
 
 
 def markdown(report: Report) -> str:

@@ -1,0 +1,216 @@
+"""Shared helpers for the locustfiles (locust skips files whose names start with "_").
+
+- request bodies built once, up front, from real rows (a data file, or the reference holdout);
+- every request's raw latency in microseconds written to a samples file per process;
+- latency and error budgets turned into locust's exit code when the run ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+from locust import FastHttpUser, events
+from locust.env import Environment
+
+log = logging.getLogger("mlgate.locust")
+SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
+
+
+@events.init_command_line_parser.add_listener
+def _arguments(parser: Any) -> None:
+    group = parser.add_argument_group("mlgate")
+    group.add_argument(
+        "--data-file", default="", help="CSV/Parquet rows to send (default: the reference holdout)"
+    )
+    group.add_argument("--batch-size", type=int, default=100, help="Rows per batch request")
+    group.add_argument(
+        "--think-ms", type=float, default=0.0, help="Pause after each request (closed-loop users)"
+    )
+    group.add_argument(
+        "--samples-dir",
+        default=os.environ.get("MLGATE_SAMPLES_DIR", ""),
+        help="Write raw per-request samples here (one file per process)",
+    )
+    group.add_argument(
+        "--p95-ms", type=float, default=0.0, help="Fail the run if p95 exceeds this (0: no budget)"
+    )
+    group.add_argument(
+        "--p99-ms", type=float, default=0.0, help="Fail the run if p99 exceeds this (0: no budget)"
+    )
+    group.add_argument(
+        "--max-error-rate", type=float, default=1.0, help="Fail the run above this share of errors"
+    )
+    group.add_argument("--rate", type=float, default=0.0, help="Open loop: total requests per second")
+    group.add_argument("--step-rates", default="", help="Step load: comma-separated rates, one per step")
+    group.add_argument("--step-seconds", type=float, default=10.0, help="Step load: seconds per step")
+
+
+def _records(path: str) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: NaN becomes null, numpy scalars plain numbers."""
+    if path:
+        from mlgate.tables import read_table
+
+        frame = read_table(Path(path), "--data-file")
+    else:
+        from mlgate import reference
+
+        frame = reference.holdout_frame()
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [{k: v for k, v in row.items()} for row in frame.to_dict(orient="records")] if len(frame) else []
+
+
+class Bodies:
+    """Serialised request bodies, made once per process and handed out round-robin."""
+
+    _cache: ClassVar[dict[tuple[str, int], Bodies]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, data_file: str, batch_size: int) -> None:
+        rows = _records(data_file)
+        if not rows:
+            raise SystemExit(f"--data-file {data_file}: no rows to send")
+        self.single = [orjson.dumps({"records": [row]}, option=orjson.OPT_SERIALIZE_NUMPY) for row in rows]
+        batches = max(1, len(rows) // batch_size)
+        self.batch = [
+            orjson.dumps(
+                {"records": rows[k * batch_size : (k + 1) * batch_size]}, option=orjson.OPT_SERIALIZE_NUMPY
+            )
+            for k in range(batches)
+        ]
+        self.batch_size = min(batch_size, len(rows))
+        self._next = {"single": 0, "batch": 0}
+
+    @classmethod
+    def of(cls, environment: Environment) -> Bodies:
+        options = environment.parsed_options
+        key = (getattr(options, "data_file", ""), getattr(options, "batch_size", 100))
+        with cls._lock:
+            if key not in cls._cache:
+                cls._cache[key] = cls(*key)
+            return cls._cache[key]
+
+    def take(self, kind: str) -> bytes:
+        pool = self.single if kind == "single" else self.batch
+        k = self._next[kind]
+        self._next[kind] = (k + 1) % len(pool)
+        return pool[k]
+
+
+class Samples:
+    """Raw per-request samples of this process, written to one CSV when the process quits."""
+
+    rows: ClassVar[list[tuple[Any, ...]]] = []
+
+    @classmethod
+    def add(
+        cls, start: float, name: str, status: int, latency_us: int, service_us: int, size: int, ok: bool
+    ) -> None:
+        cls.rows.append((f"{start:.6f}", name, status, latency_us, service_us, size, int(ok)))
+
+    @classmethod
+    def write(cls, environment: Environment) -> None:
+        folder = getattr(environment.parsed_options, "samples_dir", "") if environment.parsed_options else ""
+        if not folder or type(environment.runner).__name__ == "MasterRunner":
+            return  # the master of a distributed run sends no requests; its workers write the samples
+        path = Path(folder) / f"samples-{socket.gethostname()}-{os.getpid()}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SAMPLE_FIELDS)
+            writer.writerows(cls.rows)
+        tmp.replace(path)
+        log.info("wrote %d raw samples to %s", len(cls.rows), path)
+
+
+@events.request.add_listener
+def _record(
+    request_type: str,
+    name: str,
+    response_time: float,
+    response_length: int,
+    response: Any = None,
+    exception: Any = None,
+    start_time: float | None = None,
+    context: Any = None,
+    **_: Any,
+) -> None:
+    """Every request, from locust's own request event: microseconds, not locust's rounded stats."""
+    status = getattr(response, "status_code", 0) or 0
+    service_us = round(response_time * 1000)
+    intended = (context or {}).get("intended_start")
+    began = start_time if start_time is not None else time.time() - response_time / 1000
+    latency_us = service_us if intended is None else round((began - intended) * 1e6) + service_us
+    Samples.add(
+        began, name, int(status), latency_us, service_us, int(response_length or 0), exception is None
+    )
+
+
+@events.quitting.add_listener
+def _finish(environment: Environment, **_: Any) -> None:
+    Samples.write(environment)
+    options = environment.parsed_options
+    if options is None or environment.runner is None or type(environment.runner).__name__ == "WorkerRunner":
+        return
+    total = environment.stats.total
+    broken = []
+    if total.num_requests:
+        error_rate = total.num_failures / total.num_requests
+        if error_rate > options.max_error_rate:
+            broken.append(f"error rate {error_rate:.2%} > {options.max_error_rate:.2%}")
+        for share, budget in ((0.95, options.p95_ms), (0.99, options.p99_ms)):
+            value = total.get_response_time_percentile(share)
+            if budget and value is not None and value > budget:
+                broken.append(f"p{share * 100:g} {value:.0f} ms > {budget:g} ms")
+    if broken:
+        log.error("budget broken: %s", "; ".join(broken))
+        environment.process_exit_code = 3
+
+
+def check_predictions(response: Any, expected: int) -> None:
+    """Mark a response failed unless it holds ``expected`` finite predictions."""
+    if response.status_code != 200:
+        response.failure(f"status {response.status_code}: {response.text[:200] if response.text else ''}")
+        return
+    try:
+        predictions = orjson.loads(response.content)["predictions"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        response.failure("response is not {'predictions': [...]}")
+        return
+    if len(predictions) != expected or not all(
+        isinstance(p, (int, float)) and math.isfinite(p) for p in predictions
+    ):
+        response.failure(f"expected {expected} finite predictions, got {str(predictions)[:100]}")
+
+
+class PredictUser(FastHttpUser):
+    """Base of the /predict users: bodies ready before the first request, optional think time."""
+
+    abstract = True
+    headers: ClassVar[dict[str, str]] = {"content-type": "application/json"}
+
+    def on_start(self) -> None:
+        self.bodies = Bodies.of(self.environment)
+        options = self.environment.parsed_options
+        self.think = options.think_ms / 1000 if options is not None else 0.0
+
+    def wait_time(self) -> float:
+        return self.think
+
+    def send(self, kind: str, name: str, context: dict[str, Any] | None = None) -> None:
+        """POST one prepared body and check the answer; timing covers the request only."""
+        body = self.bodies.take(kind)
+        expected = 1 if kind == "single" else self.bodies.batch_size
+        with self.client.post(
+            "/predict", data=body, headers=self.headers, name=name, catch_response=True, context=context or {}
+        ) as response:
+            check_predictions(response, expected)

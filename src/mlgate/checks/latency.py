@@ -1,0 +1,82 @@
+"""Latency verdicts: p50/p95/p99 per endpoint, throughput and error rate, judged over whole runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgate.checks.runs import RunValues, judge
+from mlgate.report import Finding
+
+# Requests a run needs for a tail percentile to mean something (DESIGN.md sample plans).
+MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
+
+
+def latency_findings(
+    base: list[dict[str, Any]], cand: list[dict[str, Any]], policy: dict[str, Any]
+) -> list[Finding]:
+    """Compare two sets of load runs; runs are paired by order when both sides have as many."""
+    theta = policy["latency"]
+    endpoints = sorted(set.intersection(*({n for n in r["endpoints"] if n != "all"} for r in base + cand)))
+    metrics: list[RunValues] = []
+    for endpoint in endpoints:
+        for q in ("p50", "p95", "p99"):
+            b = [_quantile(r, endpoint, q) for r in base]
+            c = [_quantile(r, endpoint, q) for r in cand]
+            if any(v is None for v in b + c):
+                continue
+            metrics.append(
+                RunValues(
+                    f"latency {endpoint} {q}",
+                    "latency",
+                    f"{endpoint} {q}",
+                    "ms",
+                    [float(v) for v in b if v is not None],
+                    [float(v) for v in c if v is not None],
+                    theta[q],
+                )
+            )
+    metrics.append(
+        RunValues(
+            "throughput",
+            "latency",
+            "requests/s",
+            "req/s",
+            [r["endpoints"]["all"]["rate_per_s"] for r in base],
+            [r["endpoints"]["all"]["rate_per_s"] for r in cand],
+            theta["throughput"],
+            higher_is_better=True,
+        )
+    )
+    metrics.append(
+        RunValues(
+            "error rate",
+            "latency",
+            "error rate",
+            "share",
+            [r["endpoints"]["all"]["error_rate"] for r in base],
+            [r["endpoints"]["all"]["error_rate"] for r in cand],
+            theta["error_rate"],
+            scale="linear",
+        )
+    )
+    findings = [judge(m, float(policy["alpha"]), len(metrics)) for m in metrics]
+    for finding in findings:
+        _note_thin_runs(finding, base + cand)
+    return findings
+
+
+def _quantile(run: dict[str, Any], endpoint: str, q: str) -> float | None:
+    value = run["endpoints"].get(endpoint, {}).get("latency", {}).get(q)
+    return None if value is None else float(value["ms"])
+
+
+def _note_thin_runs(finding: Finding, runs: list[dict[str, Any]]) -> None:
+    parts = finding.metric.rsplit(" ", 1)
+    if len(parts) != 2 or parts[1] not in MIN_REQUESTS:
+        return
+    fewest = min(r["endpoints"][parts[0]]["requests"] for r in runs)
+    if fewest < MIN_REQUESTS[parts[1]]:
+        finding.details["thin_runs"] = fewest
+        finding.message += (
+            f" (runs hold as few as {fewest} requests; {MIN_REQUESTS[parts[1]]:,}+ recommended)"
+        )

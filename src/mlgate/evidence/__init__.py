@@ -1,0 +1,1 @@
+"""Readers of measured evidence: load-run folders and asv results."""

@@ -1,0 +1,51 @@
+"""Predictions from a running `mlgate serve` API, for the training/serving skew check."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlgate.errors import MlgateError
+
+
+def fetch_predictions(
+    api: str, frame: pd.DataFrame, id_column: str, batch_size: int = 500, timeout: float = 60.0
+) -> pd.DataFrame:
+    """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions indexed by id."""
+    url = api.rstrip("/") + "/predict"
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    predictions: list[Any] = []
+    for start in range(0, len(records), batch_size):
+        body = json.dumps({"records": records[start : start + batch_size]}, default=_plain).encode()
+        request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise MlgateError(
+                f"--api: {url} answered {exc.code} for rows {start}-{start + batch_size - 1}: "
+                f"{detail}; check the API serves this model"
+            ) from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise MlgateError(f"--api: cannot reach {url} ({exc}); is `mlgate serve` running there?") from exc
+        batch = answer.get("predictions") if isinstance(answer, dict) else None
+        if not isinstance(batch, list) or len(batch) != len(records[start : start + batch_size]):
+            raise MlgateError(
+                f"--api: {url} did not answer with one prediction per record; is it mlgate serve?"
+            )
+        predictions += batch
+    return pd.DataFrame(
+        {"prediction": predictions}, index=pd.Index(frame[id_column].to_numpy(), name=id_column)
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot send {type(value).__name__}")

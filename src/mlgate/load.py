@@ -1,0 +1,359 @@
+"""`mlgate load`: run the locustfiles headless, bounded in time, and summarise the raw samples.
+
+A run folder holds locust's own CSV/HTML/JSON, ``samples/`` (every request, microseconds, one file
+per locust process) and ``summary.json``: percentiles computed from the raw samples with
+distribution-free intervals, the achieved rate, the error rate and what the load generator cost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from mlgate import atomic
+from mlgate.errors import MlgateError
+
+QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
+MAX_RUN_SECONDS = 600
+MAX_USERS = 200
+SUMMARY = "summary.json"
+GENERATOR_BUSY = 0.8  # share of one core per locust process above which the generator is the bottleneck
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """How one load run is driven."""
+
+    users: int = 4
+    spawn_rate: float = 4.0
+    run_seconds: float = 20.0
+    warmup_seconds: float = 2.0
+    cooldown_seconds: float = 1.0
+    processes: int = 1
+    rate: float = 0.0  # > 0: open loop at this many requests per second
+    step_rates: tuple[float, ...] = ()
+    step_seconds: float = 10.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_error_rate: float = 1.0
+    data_file: Path | None = None
+    batch_size: int = 100
+
+
+def parse_duration(text: str, flag: str = "--run-time") -> float:
+    """'30s', '2m', '1m30s' or plain seconds."""
+    text = text.strip().lower()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        total, number = 0.0, ""
+        for char in text:
+            if char.isdigit() or char == ".":
+                number += char
+            elif char in "hms" and number:
+                total += float(number) * {"h": 3600, "m": 60, "s": 1}[char]
+                number = ""
+            else:
+                raise ValueError(char)
+        if number:
+            raise ValueError(number)
+        return total
+    except ValueError as exc:
+        raise MlgateError(f"{flag}: {text!r} is not a duration; write it like 30s, 2m or 1m30s") from exc
+
+
+def check_target(host: str, allow_remote: bool, flag: str = "--host") -> None:
+    """Only loopback unless the user says otherwise: load is never sent somewhere by accident."""
+    parsed = urlparse(host)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise MlgateError(f"{flag}: {host!r} is not a URL; write it like http://127.0.0.1:8000")
+    name = parsed.hostname
+    loopback = name == "localhost"
+    if not loopback:
+        try:
+            loopback = ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            loopback = False
+    if not loopback and not allow_remote:
+        raise MlgateError(
+            f"{flag}: {name} is not a loopback address; pass --allow-remote to load a "
+            "staging host you are allowed to load"
+        )
+
+
+def check_plan(plan: LoadPlan) -> None:
+    if not 0 < plan.run_seconds <= MAX_RUN_SECONDS:
+        raise MlgateError(
+            f"--run-time: {plan.run_seconds:g} s is outside 1 s to {MAX_RUN_SECONDS} s; "
+            "load runs are always bounded"
+        )
+    if not 1 <= plan.users <= MAX_USERS:
+        raise MlgateError(f"--users: {plan.users} is outside 1 to {MAX_USERS}")
+    if plan.warmup_seconds + plan.cooldown_seconds >= plan.run_seconds:
+        raise MlgateError("--warmup/--cooldown: they leave nothing of the run; shorten them or run longer")
+
+
+def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> list[str]:
+    """The locust command line for one headless, time-bounded run writing into ``out``."""
+    open_loop = plan.rate > 0 or bool(plan.step_rates)
+    target = locustfiles / "_open_loop.py" if open_loop else locustfiles
+    run_seconds = len(plan.step_rates) * plan.step_seconds if plan.step_rates else plan.run_seconds
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(target),
+        "--headless",
+        "--host",
+        host,
+        "-u",
+        str(plan.users),
+        "-r",
+        str(plan.spawn_rate),
+        "-t",
+        f"{math.ceil(run_seconds)}s",
+        "--stop-timeout",
+        "5",
+        "--only-summary",
+        "--csv",
+        str(out / "locust"),
+        "--html",
+        str(out / "locust.html"),
+        "--json-file",
+        str(out / "locust"),
+        "--samples-dir",
+        str(out / "samples"),
+        "--batch-size",
+        str(plan.batch_size),
+        "--max-error-rate",
+        str(plan.max_error_rate),
+        "--loglevel",
+        "WARNING",
+        "--logfile",
+        str(out / "locust.log"),
+    ]
+    if plan.p95_ms:
+        command += ["--p95-ms", str(plan.p95_ms)]
+    if plan.p99_ms:
+        command += ["--p99-ms", str(plan.p99_ms)]
+    if plan.data_file:
+        command += ["--data-file", str(plan.data_file)]
+    if plan.processes > 1:
+        command += ["--processes", str(plan.processes)]
+    if plan.rate > 0:
+        command += ["--rate", str(plan.rate)]
+    if plan.step_rates:
+        command += [
+            "--step-rates",
+            ",".join(f"{r:g}" for r in plan.step_rates),
+            "--step-seconds",
+            str(plan.step_seconds),
+        ]
+    return command
+
+
+def run_once(
+    locustfiles: Path, host: str, plan: LoadPlan, out: Path, force: bool = False, label: str = ""
+) -> dict[str, Any]:
+    """One load run into the new folder ``out``; returns its summary."""
+    if not (locustfiles / "predict_users.py").is_file():
+        raise MlgateError(
+            f"--locustfiles: {locustfiles} has no predict_users.py; run from the mlgate "
+            "checkout or pass --locustfiles"
+        )
+    with atomic.new_directory(out, force=force) as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.time()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        result = subprocess.run(
+            locust_command(locustfiles, host, plan, tmp),
+            capture_output=True,
+            text=True,
+            timeout=plan.run_seconds + len(plan.step_rates) * plan.step_seconds + 120,
+            check=False,
+            env=env,
+        )
+        wall = time.time() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        (tmp / "locust.stdout").write_text(result.stdout + result.stderr)
+        samples = read_samples(tmp / "samples")
+        if samples.empty:
+            tail = (
+                (tmp / "locust.log").read_text()[-500:]
+                if (tmp / "locust.log").exists()
+                else result.stderr[-500:]
+            )
+            raise MlgateError(
+                f"--host {host}: locust recorded no requests (exit {result.returncode}); "
+                f"is the server up? {tail.strip().splitlines()[-1] if tail.strip() else ''}"
+            )
+        summary = summarise(samples, plan, cpu_seconds=cpu, wall_seconds=wall, processes=plan.processes)
+        summary.update(
+            host=host,
+            label=label,
+            locust_exit_code=result.returncode,
+            started=started,
+            plan={k: (str(v) if isinstance(v, Path) else v) for k, v in plan.__dict__.items()},
+        )
+        (tmp / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def read_samples(folder: Path) -> pd.DataFrame:
+    """All raw samples of a run (every locust process's file), sorted by start time."""
+    files = sorted(folder.glob("samples-*.csv")) if folder.is_dir() else []
+    frames = [pd.read_csv(f) for f in files]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["start", "name", "status", "latency_us", "service_us", "bytes", "ok"])
+    return pd.concat(frames, ignore_index=True).sort_values("start", kind="stable").reset_index(drop=True)
+
+
+def quantile_interval(sorted_values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval of the q-quantile from order statistics (binomial ranks)."""
+    n = sorted_values.size
+    lo_rank = int(sps.binom.ppf((1 - confidence) / 2, n, q))
+    hi_rank = int(sps.binom.ppf(1 - (1 - confidence) / 2, n, q)) + 1
+    lo_rank, hi_rank = max(lo_rank, 1), min(hi_rank, n)
+    return float(sorted_values[lo_rank - 1]), float(sorted_values[hi_rank - 1])
+
+
+def latency_stats(latency_us: np.ndarray) -> dict[str, Any]:
+    """Percentiles in milliseconds with 95% intervals; None where there are too few samples."""
+    values = np.sort(latency_us.astype(float)) / 1000.0
+    out: dict[str, Any] = {
+        "count": int(values.size),
+        "mean_ms": float(values.mean()) if values.size else None,
+    }
+    for name, q in QUANTILES.items():
+        enough = values.size >= max(20, math.ceil(5 / (1 - q)))  # at least five samples beyond it
+        if not values.size:
+            out[name] = None
+            continue
+        out[name] = {
+            "ms": float(np.quantile(values, q, method="inverted_cdf")),
+            "ci95": list(quantile_interval(values, q)) if enough else None,
+        }
+    return out
+
+
+def summarise(
+    samples: pd.DataFrame, plan: LoadPlan, cpu_seconds: float, wall_seconds: float, processes: int = 1
+) -> dict[str, Any]:
+    """Trim warm-up and cool-down, then describe latency, rate and errors per endpoint and overall."""
+    first, last = float(samples["start"].min()), float(samples["start"].max())
+    window = samples[
+        (samples["start"] >= first + plan.warmup_seconds) & (samples["start"] <= last - plan.cooldown_seconds)
+    ]
+    seconds = max(last - plan.cooldown_seconds - (first + plan.warmup_seconds), 1e-9)
+    endpoints: dict[str, dict[str, Any]] = {}
+    for name, group in [*window.groupby("name", sort=True), ("all", window)]:
+        ok = group[group["ok"] == 1]
+        endpoints[str(name)] = {
+            "requests": len(group),
+            "errors": int((group["ok"] == 0).sum()),
+            "error_rate": float((group["ok"] == 0).mean()) if len(group) else 0.0,
+            "rate_per_s": float(len(group) / seconds),
+            "latency": latency_stats(ok["latency_us"].to_numpy()),
+            "service": latency_stats(ok["service_us"].to_numpy()),
+        }
+    requests = len(samples)
+    busy = cpu_seconds / max(wall_seconds, 1e-9) / max(processes, 1)
+    summary: dict[str, Any] = {
+        "window_seconds": seconds,
+        "samples_total": requests,
+        "samples_in_window": len(window),
+        "endpoints": endpoints,
+        "generator": {
+            "cpu_seconds": cpu_seconds,
+            "cpu_ms_per_request": cpu_seconds * 1000 / requests if requests else None,
+            "busy_share_per_process": busy,
+            "bottleneck": busy >= GENERATOR_BUSY,
+        },
+        "warnings": [],
+    }
+    if busy >= GENERATOR_BUSY:
+        summary["warnings"].append(
+            f"the load generator used {busy:.0%} of a core per process: it, not the server, may limit the "
+            "rate; add --processes or fewer users"
+        )
+    if plan.rate > 0:
+        achieved = float(endpoints["all"]["rate_per_s"])
+        summary["open_loop"] = {"target_rate": plan.rate, "achieved_rate": achieved}
+        if achieved < 0.95 * plan.rate:
+            summary["warnings"].append(
+                f"achieved {achieved:.1f}/s of the {plan.rate:g}/s asked: more users needed, "
+                "or the server is saturated"
+            )
+    if plan.step_rates:
+        summary["steps"] = _steps(endpoints, plan)
+    return summary
+
+
+def _steps(endpoints: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
+    """Per-step p95 and achieved rate, and the highest step that kept the p95 budget."""
+    steps, best = [], None
+    for rate in plan.step_rates:
+        name = f"/predict [open loop {rate:g}/s]"
+        data = endpoints.get(name)
+        if data is None:
+            continue
+        p95 = (data["latency"].get("p95") or {}).get("ms")
+        achieved = data["requests"] / plan.step_seconds
+        met = p95 is not None and (not plan.p95_ms or p95 <= plan.p95_ms) and achieved >= 0.85 * rate
+        steps.append({"target_rate": rate, "achieved_rate": achieved, "p95_ms": p95, "within_budget": met})
+        if met:
+            best = rate if best is None else max(best, rate)
+    return {"p95_budget_ms": plan.p95_ms or None, "steps": steps, "highest_rate_within_budget": best}
+
+
+def interleaved(
+    locustfiles: Path,
+    baseline: str,
+    candidate: str,
+    runs: int,
+    plan: LoadPlan,
+    out: Path,
+    progress: Any = None,
+) -> list[dict[str, Any]]:
+    """A B A B ...: ``runs`` runs per side into out/baseline/run-NN and out/candidate/run-NN."""
+    if out.exists():
+        raise MlgateError(
+            f"--out: {out} already exists; load results are never overwritten, choose another folder"
+        )
+    summaries = []
+    try:
+        for k in range(1, runs + 1):
+            for side, host in (("baseline", baseline), ("candidate", candidate)):
+                if progress:
+                    progress(f"run {k}/{runs} {side} ({host})")
+                summaries.append(run_once(locustfiles, host, plan, out / side / f"run-{k:02d}", label=side))
+    except BaseException:
+        # An interrupted design is not half a result: keep nothing rather than an unpaired set.
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    index = {
+        "design": "interleaved A B A B",
+        "runs_per_side": runs,
+        "baseline": baseline,
+        "candidate": candidate,
+    }
+    atomic.write_text(out / "load.json", json.dumps(index, indent=2) + "\n")
+    return summaries
