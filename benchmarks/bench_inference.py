@@ -1,0 +1,44 @@
+"""Inference: time per predict call across batch sizes, and rows per second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import FittedModel
+
+BATCH_SIZES = [1, 10, 100, 1_000, 10_000]
+
+
+class Inference(FittedModel):
+    """Time of one ``predict`` call on ``rows`` holdout rows (per-call overhead shows at small sizes)."""
+
+    version = "1"
+    params = [BATCH_SIZES]
+    param_names = ["rows"]
+    # DESIGN.md sample plan for inference timing: >= 10 rounds x >= 10 samples.
+    rounds = 10
+    repeat = (10, 10, 60.0)
+    number = 1
+    warmup_time = 0.2
+
+    def setup(self, cache: dict[str, Any], rows: int) -> None:
+        super().setup(cache, rows)
+        self.batch = self.features.iloc[:rows]
+
+    def time_predict(self, cache: dict[str, Any], rows: int) -> None:
+        self.pipeline.predict(self.batch)
+
+
+class Throughput(FittedModel):
+    """Rows per second predicting 10,000 rows in one call (higher is better)."""
+
+    version = "1"
+    rounds = 10
+    unit = "rows/s"
+
+    def track_rows_per_second(self, cache: dict[str, Any]) -> float:
+        import time
+
+        start = time.perf_counter()
+        self.pipeline.predict(self.features)
+        return len(self.features) / (time.perf_counter() - start)
