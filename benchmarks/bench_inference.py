@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import FittedModel
+from .common import FittedModel, plan
 
 BATCH_SIZES = [1, 10, 100, 1_000, 10_000]
 
@@ -16,8 +16,7 @@ class Inference(FittedModel):
     params = [BATCH_SIZES]
     param_names = ["rows"]
     # DESIGN.md sample plan for inference timing: >= 10 rounds x >= 10 samples.
-    rounds = 10
-    repeat = (10, 10, 60.0)
+    rounds, repeat = plan(rounds=10, repeat=10)
     number = 1
     warmup_time = 0.2
 
@@ -33,7 +32,7 @@ class Throughput(FittedModel):
     """Rows per second predicting 10,000 rows in one call (higher is better)."""
 
     version = "1"
-    rounds = 10
+    rounds = plan(rounds=10, repeat=1)[0]
     unit = "rows/s"
 
     def track_rows_per_second(self, cache: dict[str, Any]) -> float:

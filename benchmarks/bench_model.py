@@ -55,7 +55,9 @@ class SamePredictions(FittedModel):
     def setup(self, cache: dict[str, Any]) -> None:
         super().setup(cache)
         if not (BASELINE_ARTIFACT / artifacts.MANIFEST_FILE).is_file():
-            raise NotImplementedError(f"no baseline artifact at {BASELINE_ARTIFACT}; set MLGATE_BASELINE_ARTIFACT")
+            raise NotImplementedError(
+                f"no baseline artifact at {BASELINE_ARTIFACT}; set MLGATE_BASELINE_ARTIFACT"
+            )
         self.baseline = artifacts.load(BASELINE_ARTIFACT, spec().trusted_types)
 
     def track_same_predictions(self, cache: dict[str, Any]) -> float:

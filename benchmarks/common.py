@@ -21,6 +21,17 @@ REPO = Path(__file__).resolve().parent.parent
 # Which model the suite measures: the spec's newest version unless told otherwise.
 SPEC_REF = os.environ.get("MLGATE_BENCH_SPEC", "mlgate.reference:spec")
 HOLDOUT_ROWS = 10_000
+# MLGATE_ASV_PLAN=quick shrinks every sample plan (CI, `make demo`); the default follows DESIGN.md.
+QUICK = os.environ.get("MLGATE_ASV_PLAN") == "quick"
+
+
+def plan(rounds: int, repeat: int) -> tuple[int, tuple[int, int, float]]:
+    """(rounds, repeat) for a benchmark: fixed counts, so each round's samples can be told apart."""
+    if QUICK:
+        rounds, repeat = min(rounds, 3), min(repeat, 3)
+    return rounds, (repeat, repeat, 600.0)
+
+
 SEED = 20_241
 
 

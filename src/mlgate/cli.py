@@ -152,6 +152,16 @@ def compare(
         Path | None,
         typer.Option("--out", help="Report folder (default results/reports/<time>-<b>-vs-<c>)."),
     ] = None,
+    asv_results: Annotated[Path | None, typer.Option("--asv-results", help="asv's results_dir.")] = None,
+    asv_baseline: Annotated[
+        str | None, typer.Option("--asv-baseline", help="Baseline revision in asv.")
+    ] = None,
+    asv_candidate: Annotated[
+        str | None, typer.Option("--asv-candidate", help="Candidate revision in asv.")
+    ] = None,
+    asv_machine: Annotated[
+        str | None, typer.Option("--asv-machine", help="asv machine name, when several ran.")
+    ] = None,
     load_baseline: Annotated[
         Path | None, typer.Option("--load-baseline", help="`mlgate load` run folder(s) of the baseline.")
     ] = None,
@@ -174,6 +184,15 @@ def compare(
             f"--out: {out} already exists; reports are never overwritten, choose another folder"
         )
     extra = []
+    if asv_results or asv_baseline or asv_candidate:
+        from mlgate.checks.asv_timing import asv_findings
+        from mlgate.evidence.asv_results import read_commit
+
+        if not (asv_results and asv_baseline and asv_candidate):
+            raise MlgateError("--asv-results/--asv-baseline/--asv-candidate: give all three")
+        base_asv = read_commit(asv_results, asv_baseline, "--asv-baseline", machine=asv_machine)
+        cand_asv = read_commit(asv_results, asv_candidate, "--asv-candidate", machine=asv_machine)
+        extra += asv_findings(base_asv, cand_asv, policy)
     if load_baseline or load_candidate:
         from mlgate.checks.latency import latency_findings
         from mlgate.evidence.load_runs import read_runs

@@ -1,0 +1,168 @@
+"""Verdicts from asv results: timings over rounds, memory, size and quality tracks, with directions.
+
+asv treats every number as lower-is-better and judges with a ratio and a rank test on a handful of
+samples. Here each benchmark declares its direction, timings are judged over rounds (separate
+processes) with a minimum effect, and the batch-size curve is split into per-call overhead and
+per-row cost so a regression in either is named as such.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mlgate.checks.runs import RunValues, judge
+from mlgate.evidence.asv_results import CommitResults, Measurement
+from mlgate.report import Finding, Status
+
+# asv has no notion of direction; ours, by the benchmark's name.
+HIGHER_IS_BETTER = ("rows_per_second", "holdout_r2", "same_predictions")
+# Tracks computed on fixed data: no noise, so a change is a change (no test needed).
+DETERMINISTIC = ("model_bytes", "holdout_rmse", "holdout_r2", "same_predictions")
+CURVE = "time_predict"  # the batch-size curve: time = a + b * rows
+
+
+def asv_findings(base: CommitResults, cand: CommitResults, policy: dict[str, Any]) -> list[Finding]:
+    """Every benchmark of the two commits compared, plus overhead and per-row cost."""
+    findings: list[Finding] = []
+    same_machine = base.machine == cand.machine and _hardware(base) == _hardware(cand)
+    if not same_machine:
+        findings.append(
+            Finding(
+                "asv machine",
+                "timing",
+                "warn",
+                f"baseline measured on {base.machine}, candidate on {cand.machine}: timings "
+                "are not comparable across machines, so no timing can fail",
+                "machine",
+            )
+        )
+    timed: list[RunValues] = []
+    for name in sorted(set(base.measurements) | set(cand.measurements)):
+        b, c = base.measurements.get(name), cand.measurements.get(name)
+        if b is None or c is None:
+            side = "baseline" if c is None else "candidate"
+            findings.append(
+                Finding(f"asv {name}", "timing", "warn", f"{name}: measured on the {side} only", name)
+            )
+            continue
+        if b.result is None or c.result is None:
+            which = " and ".join(s for s, m in (("baseline", b), ("candidate", c)) if m.result is None)
+            findings.append(Finding(f"asv {name}", "timing", "error", f"{name}: failed on the {which}", name))
+            continue
+        if b.kind in ("time", "peakmem") and min(len(b.rounds), len(c.rounds)) >= 2:
+            timed.append(_timed(b, c, policy))
+        else:
+            findings.append(_single_values(b, c, policy))
+    timed += _curve(base, cand, policy)
+    alpha = float(policy["alpha"])
+    judged = [judge(values, alpha, max(len(timed), 1)) for values in timed]
+    if not same_machine:
+        for finding in judged:
+            if finding.status == "fail":
+                finding.status, finding.message = "warn", finding.message + " (different machines)"
+    return findings + judged
+
+
+def _hardware(results: CommitResults) -> tuple[Any, ...]:
+    info = results.machine_info
+    return info.get("cpu"), info.get("num_cpu"), info.get("ram"), info.get("arch")
+
+
+def _theta(measurement: Measurement, policy: dict[str, Any]) -> float:
+    timing = policy["timing"]
+    if measurement.kind == "peakmem":
+        return float(timing["memory"])
+    if "Training" in measurement.benchmark or "fit" in measurement.benchmark:
+        return float(timing["training"])
+    return float(timing["time"])
+
+
+def _timed(b: Measurement, c: Measurement, policy: dict[str, Any]) -> RunValues:
+    unit = "s" if b.kind == "time" else "bytes"
+    return RunValues(f"asv {b.name}", "timing", b.name, unit, b.rounds, c.rounds, _theta(b, policy))
+
+
+def _single_values(b: Measurement, c: Measurement, policy: dict[str, Any]) -> Finding:
+    """Tracks and single-sample results: compare the two values against the minimum effect."""
+    assert b.result is not None and c.result is not None
+    higher = b.benchmark.endswith(HIGHER_IS_BETTER)
+    deterministic = b.benchmark.endswith(DETERMINISTIC)
+    absolute = b.benchmark.endswith(("holdout_r2", "same_predictions"))
+    theta = float(policy["timing"]["size" if "bytes" in b.benchmark else "track"])
+    change = c.result - b.result if absolute or b.result == 0 else c.result / b.result - 1
+    worse = -change if higher else change
+    status: Status
+    if b.benchmark.endswith("same_predictions"):
+        status = "pass" if c.result >= 1.0 else "warn"
+        message = f"{b.name}: {c.result:.1%} of rows predicted exactly like the baseline artifact" + (
+            "" if status == "pass" else " (outputs changed; the quality checks judge that)"
+        )
+    elif worse > theta and deterministic:
+        status, message = "fail", f"{b.name}: {_shown(change, absolute)} {'worse'} (minimum effect {theta:g})"
+    elif worse > theta:
+        status = "warn"
+        message = (
+            f"{b.name}: {_shown(change, absolute)} worse, one value per side so no test; "
+            "judge by the timed benchmarks"
+        )
+    else:
+        status = "pass"
+        message = (
+            f"{b.name}: {_shown(change, absolute)} ({'better' if worse < 0 else 'within the minimum effect'})"
+        )
+    return Finding(
+        f"asv {b.name}",
+        "timing",
+        status,
+        message,
+        b.name,
+        b.result,
+        c.result,
+        change,
+        threshold=theta,
+        details={"unit": b.unit, "higher_is_better": higher, "deterministic": deterministic},
+    )
+
+
+def _shown(change: float, absolute: bool) -> str:
+    return f"{change:+.4g}" if absolute else f"{change * 100:+.2f}%"
+
+
+def _curve(base: CommitResults, cand: CommitResults, policy: dict[str, Any]) -> list[RunValues]:
+    """Per-call overhead (ms) and per-row cost (µs) per round, from the batch-size curve."""
+    fits = [_fit_rounds(results) for results in (base, cand)]
+    if any(f is None for f in fits):
+        return []
+    (a_b, b_b), (a_c, b_c) = fits  # type: ignore[misc]
+    theta = float(policy["timing"]["time"])
+    return [
+        RunValues("asv per-call overhead", "timing", "per-call overhead (a)", "ms", a_b, a_c, theta),
+        RunValues("asv per-row cost", "timing", "per-row cost (b)", "µs", b_b, b_c, theta),
+    ]
+
+
+def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | None:
+    curve = sorted(
+
+            (float(m.params.get("rows", "nan")), m.rounds)
+            for m in results.measurements.values()
+            if m.benchmark.endswith(CURVE) and m.rounds and m.result is not None
+
+    )
+    if len(curve) < 3 or len({len(r) for _, r in curve}) != 1:
+        return None
+    rows = np.array([r for r, _ in curve])
+    times = np.array([r for _, r in curve]).T  # rounds x sizes
+    overhead, per_row = [], []
+    for seconds in times:
+        # Relative errors matter at every size: weight each point by 1/time (least squares on ratios).
+        weights = 1 / seconds
+        design = np.column_stack([np.ones_like(rows), rows]) * weights[:, None]
+        (a, b), *_ = np.linalg.lstsq(design, seconds * weights, rcond=None)
+        overhead.append(float(a) * 1000)
+        per_row.append(float(b) * 1e6)
+    if min(overhead) <= 0 or min(per_row) <= 0:
+        return None
+    return overhead, per_row

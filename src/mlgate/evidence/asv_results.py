@@ -1,0 +1,152 @@
+"""Read what asv wrote: the result JSON of a commit on a machine, split into per-round values.
+
+asv stores, per benchmark and parameter combination, the raw samples of all its rounds one after
+the other (with ``--record-samples``); our suite fixes ``repeat`` so each round contributes the
+same number of samples, which makes the round (a separate process) the unit of replication.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlgate.errors import MlgateError
+
+
+@dataclass
+class Measurement:
+    """One benchmark at one parameter combination on one commit."""
+
+    name: str  # e.g. "bench_inference.Inference.time_predict(rows=100)"
+    benchmark: str
+    kind: str  # time, peakmem, track
+    unit: str
+    params: dict[str, str]
+    result: float | None  # asv's own summary (median); None when the benchmark failed
+    rounds: list[float] = field(default_factory=list)  # one value per round (median of its samples)
+    samples: int = 0
+
+
+@dataclass
+class CommitResults:
+    """Every measurement asv stored for one commit on one machine."""
+
+    commit: str
+    machine: str
+    env_name: str
+    path: Path
+    measurements: dict[str, Measurement]
+    machine_info: dict[str, Any]
+
+
+def resolve_commit(rev: str, repo: Path, flag: str) -> str:
+    """A revision (tag, branch, short or full hash) as a full hash, via git when it is not one."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
+            cwd=repo,
+            text=True,
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        result = None
+    if result is not None and result.returncode == 0:
+        return result.stdout.strip()
+    if all(c in "0123456789abcdef" for c in rev.lower()) and len(rev) >= 8:
+        return rev.lower()
+    raise MlgateError(f"{flag}: {rev!r} is not a revision of {repo}; give a commit hash, tag or branch")
+
+
+def read_commit(
+    results_dir: Path, rev: str, flag: str, repo: Path | None = None, machine: str | None = None
+) -> CommitResults:
+    """The results of ``rev``: the one machine that has them, or ``machine`` when several do."""
+    if not results_dir.is_dir():
+        raise MlgateError(f"--asv-results: {results_dir} is not a folder; give asv's results_dir")
+    commit = resolve_commit(rev, repo or Path.cwd(), flag)
+    candidates = [
+        p for p in results_dir.glob(f"*/{commit[:8]}-*.json") if machine is None or p.parent.name == machine
+    ]
+    if not candidates:
+        raise MlgateError(
+            f"{flag}: no asv results for {rev} ({commit[:8]}) in {results_dir}; run "
+            f"`asv run --record-samples {rev}^!` first"
+        )
+    machines = sorted({p.parent.name for p in candidates})
+    if len(machines) > 1:
+        raise MlgateError(
+            f"{flag}: results for {rev} exist for several machines ({', '.join(machines)}); "
+            "pass --asv-machine"
+        )
+    path = sorted(candidates)[-1]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        benchmarks = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MlgateError(f"{flag}: cannot read {path} or benchmarks.json ({exc}); rerun asv") from exc
+    if not str(data.get("commit_hash", "")).startswith(commit[:8]):
+        raise MlgateError(f"{flag}: {path} holds commit {data.get('commit_hash')}, not {commit}")
+    info_path = path.parent / "machine.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    return CommitResults(
+        str(data["commit_hash"]),
+        path.parent.name,
+        str(data.get("env_name", "")),
+        path,
+        _measurements(data, benchmarks),
+        info,
+    )
+
+
+def _measurements(data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str, Measurement]:
+    columns = data.get("result_columns", ["result", "params"])
+    out: dict[str, Measurement] = {}
+    for bench, row in data.get("results", {}).items():
+        values = dict(zip(columns, row, strict=False))
+        meta = benchmarks.get(bench, {})
+        kind = str(meta.get("type", bench.rsplit(".", 1)[-1].split("_", 1)[0]))
+        unit = str(meta.get("unit", "seconds" if kind == "time" else "bytes" if kind == "peakmem" else ""))
+        names = list(meta.get("param_names", []))
+        combos = list(itertools.product(*values.get("params") or [])) or [()]
+        results = values.get("result")
+        results = results if isinstance(results, list) else [results] * len(combos)
+        samples = values.get("samples") or [None] * len(combos)
+        rounds = int(meta.get("rounds", 1) or 1)
+        for k, combo in enumerate(combos):
+            params = {n: str(v) for n, v in zip(names, combo, strict=False)}
+            label = bench + (f"({', '.join(f'{n}={v}' for n, v in params.items())})" if params else "")
+            raw = samples[k] if k < len(samples) else None
+            result = results[k] if k < len(results) else None
+            out[label] = Measurement(
+                label,
+                bench,
+                kind,
+                unit,
+                params,
+                None if result is None or _nan(result) else float(result),
+                _per_round(raw, rounds),
+                len(raw or []),
+            )
+    return out
+
+
+def _nan(value: Any) -> bool:
+    return isinstance(value, float) and np.isnan(value)
+
+
+def _per_round(samples: list[float] | None, rounds: int) -> list[float]:
+    """Median of each round's samples; each sample its own unit when rounds cannot be told apart."""
+    if not samples:
+        return []
+    values = np.asarray([s for s in samples if s is not None], dtype=float)
+    if rounds > 1 and values.size % rounds == 0 and values.size // rounds >= 1:
+        return [float(np.median(chunk)) for chunk in values.reshape(rounds, -1)]
+    return [float(v) for v in values]
