@@ -145,11 +145,9 @@ def _curve(base: CommitResults, cand: CommitResults, policy: dict[str, Any]) -> 
 
 def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | None:
     curve = sorted(
-
-            (float(m.params.get("rows", "nan")), m.rounds)
-            for m in results.measurements.values()
-            if m.benchmark.endswith(CURVE) and m.rounds and m.result is not None
-
+        (float(m.params.get("rows", "nan")), m.rounds)
+        for m in results.measurements.values()
+        if m.benchmark.endswith(CURVE) and m.rounds and m.result is not None
     )
     if len(curve) < 3 or len({len(r) for _, r in curve}) != 1:
         return None

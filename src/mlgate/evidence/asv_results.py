@@ -122,7 +122,8 @@ def _measurements(data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str,
         rounds = int(meta.get("rounds", 1) or 1)
         for k, combo in enumerate(combos):
             params = {n: str(v) for n, v in zip(names, combo, strict=False)}
-            label = bench + (f"({', '.join(f'{n}={v}' for n, v in params.items())})" if params else "")
+            short = ".".join(bench.split(".")[-2:])  # Class.method: the module is in the name already
+            label = short + (f"({', '.join(f'{n}={v}' for n, v in params.items())})" if params else "")
             raw = samples[k] if k < len(samples) else None
             result = results[k] if k < len(results) else None
             out[label] = Measurement(
