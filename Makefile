@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench asv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# The full asv suite over the last N first-parent commits (rounds interleaved), then the HTML.
+N ?= 5
+asv: $(STAMP)
+	mkdir -p .asv
+	$(BIN)/asv machine --yes
+	git rev-list --first-parent -n $(N) HEAD > .asv/commits.txt
+	$(BIN)/asv run --record-samples --interleave-rounds --skip-existing-commits HASHFILE:.asv/commits.txt
+	$(BIN)/asv publish
+	$(BIN)/python -m mlgate.asv_html results/html
 
 # Times the pytest-benchmark micro-benchmarks (make test runs each once, untimed).
 bench: $(STAMP)

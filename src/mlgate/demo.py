@@ -8,19 +8,23 @@ from typing import Any
 
 from rich.markup import escape
 
-from mlgate import artifacts, console, load, reference, serve
+from mlgate import artifacts, asv_runner, console, load, reference, serve
 from mlgate import compare as comparing
+from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import latency_findings
 from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+from mlgate.evidence.asv_results import read_commit
 from mlgate.evidence.load_runs import read_runs
 from mlgate.policy import load_policy
 from mlgate.report import Finding, files, text
 from mlgate.serving_parity import served_parity
 from mlgate.tables import write_table
+from mlgate.training import git_commit
 from mlgate.workflow import predict_file, train_artifact
 
 BASELINE, CANDIDATE = "v1", "v2"
 LOCUSTFILES = Path("locustfiles")
+ASV_BENCH = "Inference.time_predict|ModelSize|Quality"
 # Short but honest: five interleaved runs per version, trimmed, two users, single rows and batches.
 LOAD_RUNS = 5
 LOAD_PLAN = load.LoadPlan(users=2, spawn_rate=2, run_seconds=6, warmup_seconds=1, cooldown_seconds=0.5)
@@ -54,7 +58,7 @@ def run(results: Path) -> int:
             summary = predict_file(models / version, holdout_file, out, steps=True, force=True)
         say(f"3/6 {escape(summary)}")
 
-    extra = _served_checks(models, results, say)
+    extra = _asv_checks(results, say) + _served_checks(models, results, say)
     with console.err.status(f"6/6 comparing {CANDIDATE} with {BASELINE}"):
         inputs = comparing.Inputs(models / BASELINE, models / CANDIDATE, reference.spec)
         policy = load_policy()
@@ -68,6 +72,29 @@ def run(results: Path) -> int:
         f"{escape(str(predictions))}, report: {escape(str(folder))}/report.html"
     )
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
+
+
+def _asv_checks(results: Path, say: Any) -> list[Finding]:
+    """Quick asv runs of this checkout's inference and model benchmarks, once per model version."""
+    if not Path("asv.conf.json").is_file():
+        say("asv step skipped: no asv.conf.json here (run the demo from the mlgate checkout)")
+        return []
+    commit = git_commit(Path.cwd())
+    if commit is None:
+        say("asv step skipped: not a git checkout")
+        return []
+    commit = commit.removesuffix("+dirty")
+    runs = {}
+    for version in (BASELINE, CANDIDATE):
+        with console.err.status(f"asv: benchmarking {version} (quick plan, this environment)"):
+            folder = results / "asv-demo" / version
+            runs[version] = asv_runner.run_existing(
+                Path.cwd(), folder, ASV_BENCH, commit, env={"MLGATE_BENCH_VERSION": version}
+            )
+    say(f"asv: quick inference and model benchmarks of {BASELINE} and {CANDIDATE}: {results / 'asv-demo'}")
+    base = read_commit(runs[BASELINE], commit, "asv", machine=None)
+    cand = read_commit(runs[CANDIDATE], commit, "asv", machine=None)
+    return asv_findings(base, cand, load_policy())
 
 
 def _served_checks(models: Path, results: Path, say: Any) -> list[Finding]:

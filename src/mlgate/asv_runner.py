@@ -1,0 +1,77 @@
+"""Run the project's asv suite in the current Python environment (``asv run -E existing``).
+
+For quick, local evidence (``make demo``, tests): a private copy of asv.conf.json points results and
+HTML somewhere else, so these runs never mix with the history `make asv` keeps in results/asv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from mlgate.errors import MlgateError
+
+
+def private_config(repo: Path, folder: Path) -> Path:
+    """asv.conf.json of ``repo`` with results, HTML and environments under ``folder``."""
+    source = repo / "asv.conf.json"
+    if not source.is_file():
+        raise MlgateError(f"{source} is missing; run from the mlgate checkout")
+    config = json.loads(source.read_text(encoding="utf-8"))
+    config.update(
+        repo=str(repo),
+        benchmark_dir=str(repo / "benchmarks"),
+        results_dir=str(folder / "results"),
+        html_dir=str(folder / "html"),
+        env_dir=str(folder / "env"),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "asv.conf.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
+
+
+def asv(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 1800) -> str:
+    """Run one asv command with ``config``; its output, or an error with the tail of it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "asv", *args, "--config", str(config)],
+        cwd=config.parent,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        raise MlgateError(f"asv {args[0]} failed (exit {result.returncode}): {' | '.join(tail)}")
+    return result.stdout
+
+
+def run_existing(
+    repo: Path, folder: Path, bench: str, commit: str, env: dict[str, str] | None = None
+) -> Path:
+    """Benchmark ``commit``'s code as installed here, quick plan; returns asv's results folder."""
+    config = private_config(repo, folder)
+    machine = socket.gethostname()
+    plan = {"MLGATE_ASV_PLAN": "quick", **(env or {})}
+    asv(config, "machine", "--yes", "--machine", machine, env=plan)
+    asv(
+        config,
+        "run",
+        "-E",
+        f"existing:{sys.executable}",
+        "--set-commit-hash",
+        commit,
+        "--record-samples",
+        "--machine",
+        machine,
+        "--bench",
+        bench,
+        env=plan,
+    )
+    return folder / "results"
