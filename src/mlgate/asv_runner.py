@@ -18,6 +18,7 @@ from mlgate.errors import MlgateError
 
 def private_config(repo: Path, folder: Path) -> Path:
     """asv.conf.json of ``repo`` with results, HTML and environments under ``folder``."""
+    repo, folder = repo.resolve(), folder.resolve()
     source = repo / "asv.conf.json"
     if not source.is_file():
         raise MlgateError(f"{source} is missing; run from the mlgate checkout")
@@ -56,6 +57,7 @@ def run_existing(
     repo: Path, folder: Path, bench: str, commit: str, env: dict[str, str] | None = None
 ) -> Path:
     """Benchmark ``commit``'s code as installed here, quick plan; returns asv's results folder."""
+    folder = folder.resolve()
     config = private_config(repo, folder)
     machine = socket.gethostname()
     plan = {"MLGATE_ASV_PLAN": "quick", **(env or {})}

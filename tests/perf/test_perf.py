@@ -6,11 +6,13 @@ time. Memory is asserted: tracemalloc counts allocations, which does not depend 
 
 from __future__ import annotations
 
+import http.client
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 
@@ -68,3 +70,53 @@ def test_compare_two_million_row_prediction_files(
     tracemalloc.stop()
     benchmark.extra_info["peak_bytes"] = peak
     assert peak <= 2 * data_bytes, f"peak {peak / 1e6:.0f} MB for {data_bytes / 1e6:.0f} MB of data"
+
+
+@pytest.fixture(scope="module")
+def one_and_hundred_rows(holdout: pd.DataFrame) -> dict[int, bytes]:
+    rows = (
+        holdout.drop(columns="SalePrice")
+        .astype(object)
+        .where(holdout.notna(), None)
+        .to_dict(orient="records")
+    )
+    return {n: orjson.dumps({"records": rows[:n]}) for n in (1, 100)}
+
+
+@pytest.mark.parametrize("rows", [1, 100])
+def test_predict_in_process(
+    benchmark: Any, models: dict[str, Path], holdout: pd.DataFrame, rows: int
+) -> None:
+    """The model alone, as the server calls it: the baseline for the serving overhead."""
+    artifact = artifacts.load(models["v1"], reference.TRUSTED_TYPES)
+    features = model_input(artifact, holdout.iloc[:rows], "benchmark")
+    with threads.pinned(1):
+        result = benchmark(predict, artifact, features, "benchmark")
+    assert len(result) == rows
+    _percentiles(benchmark)
+
+
+@pytest.mark.parametrize("rows", [1, 100])
+def test_predict_served(
+    benchmark: Any, served_v1: str, one_and_hundred_rows: dict[int, bytes], rows: int
+) -> None:
+    """POST /predict over a kept-alive loopback connection, one client: model + serving overhead."""
+    host, port = served_v1.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    body = one_and_hundred_rows[rows]
+
+    def call() -> bytes:
+        connection.request("POST", "/predict", body=body, headers={"content-type": "application/json"})
+        return connection.getresponse().read()
+
+    answer = orjson.loads(benchmark(call))
+    connection.close()
+    assert len(answer["predictions"]) == rows
+    _percentiles(benchmark)
+
+
+def _percentiles(benchmark: Any) -> None:
+    if benchmark.stats:  # timing enabled: keep p50/p99 of the raw timings next to the summary
+        data = np.asarray(benchmark.stats.stats.data)
+        benchmark.extra_info["p50_ms"] = float(np.percentile(data, 50) * 1000)
+        benchmark.extra_info["p99_ms"] = float(np.percentile(data, 99) * 1000)

@@ -166,6 +166,6 @@ def _shower(scale: str, unit: str) -> Any:
 def _direction(values: RunValues, worse: float) -> str:
     if worse == 0:
         return "unchanged"
-    if values.unit in ("ms", "s", "seconds") and not values.higher_is_better:
+    if values.unit in ("ms", "s", "µs", "seconds") and not values.higher_is_better:
         return "slower" if worse > 0 else "faster"
     return "worse" if worse > 0 else "better"
