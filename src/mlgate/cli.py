@@ -168,6 +168,17 @@ def compare(
     load_candidate: Annotated[
         Path | None, typer.Option("--load-candidate", help="`mlgate load` run folder(s) of the candidate.")
     ] = None,
+    canary_load: Annotated[
+        Path | None,
+        typer.Option("--canary-load", help="A/A load of this job: folder with baseline/ and candidate/."),
+    ] = None,
+    canary_asv: Annotated[
+        str | None,
+        typer.Option("--canary-asv", help="A/A asv pair of this job: REV_A:REV_B with the same code."),
+    ] = None,
+    calibration: Annotated[
+        Path, typer.Option("--calibration", help="A/A history folder (see `mlgate calibrate`).")
+    ] = Path("results/calibration"),
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> int:
@@ -183,6 +194,10 @@ def compare(
         raise MlgateError(
             f"--out: {out} already exists; reports are never overwritten, choose another folder"
         )
+    from mlgate import calibration as calibrating
+    from mlgate.checks.runs import apply_canary
+
+    history = calibrating.load(calibration)
     extra = []
     if asv_results or asv_baseline or asv_candidate:
         from mlgate.checks.asv_timing import asv_findings
@@ -192,7 +207,19 @@ def compare(
             raise MlgateError("--asv-results/--asv-baseline/--asv-candidate: give all three")
         base_asv = read_commit(asv_results, asv_baseline, "--asv-baseline", machine=asv_machine)
         cand_asv = read_commit(asv_results, asv_candidate, "--asv-candidate", machine=asv_machine)
-        extra += asv_findings(base_asv, cand_asv, policy)
+        timing = asv_findings(base_asv, cand_asv, policy, history)
+        if canary_asv:
+            rev_a, sep, rev_b = canary_asv.partition(":")
+            if not sep:
+                raise MlgateError(f"--canary-asv: {canary_asv!r} is not REV_A:REV_B; name two revisions")
+            canary = asv_findings(
+                read_commit(asv_results, rev_a, "--canary-asv", machine=asv_machine),
+                read_commit(asv_results, rev_b, "--canary-asv", machine=asv_machine),
+                policy,
+                history,
+            )
+            timing = apply_canary(timing, canary)
+        extra += timing
     if load_baseline or load_candidate:
         from mlgate.checks.latency import latency_findings
         from mlgate.evidence.load_runs import read_runs
@@ -200,7 +227,16 @@ def compare(
         if not (load_baseline and load_candidate):
             raise MlgateError("--load-baseline/--load-candidate: give both folders")
         base_runs = read_runs(load_baseline, "--load-baseline")
-        extra += latency_findings(base_runs, read_runs(load_candidate, "--load-candidate"), policy)
+        latency = latency_findings(base_runs, read_runs(load_candidate, "--load-candidate"), policy, history)
+        if canary_load:
+            canary = latency_findings(
+                read_runs(canary_load / "baseline", "--canary-load"),
+                read_runs(canary_load / "candidate", "--canary-load"),
+                policy,
+                history,
+            )
+            latency = apply_canary(latency, canary)
+        extra += latency
     inputs = comparing.Inputs(
         baseline, candidate, load_spec(spec), data_file, target, id_column, trust_pickle
     )
@@ -375,6 +411,84 @@ def parity(
     style = {"pass": "green", "fail": "bold red"}.get(finding.status, "yellow")
     console.out.print(f"[{style}]{finding.status}[/] {escape(finding.message)}")
     return EXIT_REGRESSION if finding.status == "fail" else EXIT_OK
+
+
+@app.command()
+def calibrate(
+    load_baseline: Annotated[
+        Path | None, typer.Option("--load-baseline", help="A/A load runs, side A.")
+    ] = None,
+    load_candidate: Annotated[
+        Path | None, typer.Option("--load-candidate", help="A/A load runs, side B.")
+    ] = None,
+    asv_results: Annotated[Path | None, typer.Option("--asv-results", help="asv's results_dir.")] = None,
+    asv_baseline: Annotated[str | None, typer.Option("--asv-baseline", help="A revision.")] = None,
+    asv_candidate: Annotated[
+        str | None, typer.Option("--asv-candidate", help="A revision, same code.")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Run an A/A load against this server now.")
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", min=2, max=50, help="A/A runs per side.")] = 5,
+    users: Annotated[int, typer.Option("--users", "-u", help="Users per run.")] = 2,
+    run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run.")] = "10s",
+    calibration: Annotated[Path, typer.Option("--calibration", help="A/A history folder.")] = Path(
+        "results/calibration"
+    ),
+) -> None:
+    """Record A/A comparisons (old vs old, same design) into this machine's history."""
+    from datetime import UTC, datetime
+
+    from mlgate import calibration as calibrating
+    from mlgate import load as loading
+    from mlgate.checks.asv_timing import asv_findings
+    from mlgate.checks.latency import latency_findings
+    from mlgate.evidence.asv_results import read_commit
+    from mlgate.evidence.load_runs import read_runs
+    from mlgate.policy import load_policy
+
+    policy = load_policy()
+    findings = []
+    if host:
+        loading.check_target(host, allow_remote=False)
+        plan = loading.LoadPlan(users=users, spawn_rate=users, run_seconds=loading.parse_duration(run_time))
+        loading.check_plan(plan)
+        folder = calibration / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        with console.err.status("A/A load") as status:
+            loading.interleaved(
+                Path("locustfiles"),
+                host,
+                host,
+                runs,
+                plan,
+                folder,
+                progress=lambda text: status.update(f"A/A load: {text}"),
+            )
+        load_baseline, load_candidate = folder / "baseline", folder / "candidate"
+    if load_baseline and load_candidate:
+        findings += latency_findings(
+            read_runs(load_baseline, "--load-baseline"), read_runs(load_candidate, "--load-candidate"), policy
+        )
+    if asv_results and asv_baseline and asv_candidate:
+        findings += asv_findings(
+            read_commit(asv_results, asv_baseline, "--asv-baseline"),
+            read_commit(asv_results, asv_candidate, "--asv-candidate"),
+            policy,
+        )
+    if not findings:
+        raise MlgateError(
+            "calibrate: give --host, or --load-baseline/--load-candidate, or the three --asv-* options"
+        )
+    history = calibrating.record(findings, calibration)
+    for finding in findings:
+        key = finding.details.get("design_key")
+        if key:
+            values = history[key]
+            console.out.print(
+                f"{escape(key)}: {len(values)} A/A comparison(s)"
+                + (" (calibrated rule active)" if len(values) >= 5 else "")
+            )
+    console.out.print(f"history: {escape(str(calibrating.history_path(calibration)))}")
 
 
 @app.command()

@@ -8,11 +8,12 @@ per-row cost so a regression in either is named as such.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from mlgate.checks.runs import RunValues, judge
+from mlgate.checks.runs import RunValues, judge_all
 from mlgate.evidence.asv_results import CommitResults, Measurement
 from mlgate.report import Finding, Status
 
@@ -23,7 +24,12 @@ DETERMINISTIC = ("model_bytes", "holdout_rmse", "holdout_r2", "same_predictions"
 CURVE = "time_predict"  # the batch-size curve: time = a + b * rows
 
 
-def asv_findings(base: CommitResults, cand: CommitResults, policy: dict[str, Any]) -> list[Finding]:
+def asv_findings(
+    base: CommitResults,
+    cand: CommitResults,
+    policy: dict[str, Any],
+    history: Mapping[str, Sequence[float]] | None = None,
+) -> list[Finding]:
     """Every benchmark of the two commits compared, plus overhead and per-row cost."""
     findings: list[Finding] = []
     same_machine = base.machine == cand.machine and _hardware(base) == _hardware(cand)
@@ -57,7 +63,7 @@ def asv_findings(base: CommitResults, cand: CommitResults, policy: dict[str, Any
             findings.append(_single_values(b, c, policy))
     timed += _curve(base, cand, policy)
     alpha = float(policy["alpha"])
-    judged = [judge(values, alpha, max(len(timed), 1)) for values in timed]
+    judged = judge_all(timed, alpha, history)
     if not same_machine:
         for finding in judged:
             if finding.status == "fail":

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlgate.checks.runs import RunValues, judge
+from mlgate.checks.runs import RunValues, judge_all
 from mlgate.report import Finding
 
 # Requests a run needs for a tail percentile to mean something (DESIGN.md sample plans).
@@ -12,7 +13,10 @@ MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
 
 
 def latency_findings(
-    base: list[dict[str, Any]], cand: list[dict[str, Any]], policy: dict[str, Any]
+    base: list[dict[str, Any]],
+    cand: list[dict[str, Any]],
+    policy: dict[str, Any],
+    history: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Finding]:
     """Compare two sets of load runs; runs are paired by order when both sides have as many."""
     theta = policy["latency"]
@@ -59,7 +63,7 @@ def latency_findings(
             scale="linear",
         )
     )
-    findings = [judge(m, float(policy["alpha"]), len(metrics)) for m in metrics]
+    findings = judge_all(metrics, float(policy["alpha"]), history)
     for finding in findings:
         _note_thin_runs(finding, base + cand)
     return findings

@@ -11,7 +11,8 @@ smallest change this design could detect and the runs that would settle it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,8 @@ from scipy import stats as sps
 from mlgate.report import Finding, Status
 
 POWER = 0.8  # for the smallest detectable change
+MIN_HISTORY = 5  # A/A comparisons needed before the calibrated rule replaces the t interval
+MAX_HISTORY = 30
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,13 @@ class RunValues:
     higher_is_better: bool = False
     scale: str = "log"  # "log": change is a ratio; "linear": a difference (error rates)
     paired: bool = True
+    # A/A history: earlier old-vs-old estimates of this metric with the same design on this machine.
+    history: tuple[float, ...] = ()
+
+    @property
+    def design_key(self) -> str:
+        """What must match for an A/A history to apply: metric and runs per side."""
+        return f"{self.kind}|{self.metric}|{len(self.baseline)}x{len(self.candidate)}"
 
 
 def judge(values: RunValues, alpha: float, family: int) -> Finding:
@@ -79,6 +89,16 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         )
         design = f"Welch over {tb.size} and {tc.size} runs"
     threshold = math.log1p(values.theta) if values.scale == "log" else values.theta
+    rule = f"run-clustered t ({design})"
+    raw_d = estimate
+    calibrated = len(values.history) >= MIN_HISTORY
+    if calibrated:
+        # Prediction-interval rule: how far an old-vs-old comparison of this design strays here.
+        aa = np.asarray(values.history, dtype=float)
+        h = aa.size
+        estimate -= float(aa.mean())
+        se, df = float(aa.std(ddof=1) * math.sqrt(1 + 1 / h)), h - 1
+        rule = f"A/A-calibrated prediction interval (H = {h} earlier A/A comparisons)"
     t_plain = float(sps.t.ppf(1 - alpha / 2, df))
     t_strict = float(sps.t.ppf(1 - alpha / (2 * family), df))
     low, high = estimate - t_plain * se, estimate + t_plain * se
@@ -106,12 +126,15 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
     details = {
         **base_info,
         "design": design,
+        "rule": rule,
+        "d": raw_d,  # worse-positive log ratio (or difference) before calibration: A/A history keeps it
+        "design_key": values.design_key,
         "df": df,
         "se": se,
         "smallest_detectable": _to_change(values.scale, detectable),
         "family_size": family,
     }
-    if status == "warn" and se > 0:
+    if status == "warn" and se > 0 and not calibrated:
         distance = threshold - estimate if estimate < threshold else estimate
         if distance > 0:
             runs = b.size * (t_plain * se / distance) ** 2
@@ -169,3 +192,41 @@ def _direction(values: RunValues, worse: float) -> str:
     if values.unit in ("ms", "s", "µs", "seconds") and not values.higher_is_better:
         return "slower" if worse > 0 else "faster"
     return "worse" if worse > 0 else "better"
+
+
+def judge_all(
+    metrics: list[RunValues], alpha: float, history: Mapping[str, Sequence[float]] | None = None
+) -> list[Finding]:
+    """Judge a family of metrics together, each with its own A/A history when there is one."""
+    history = history or {}
+    return [
+        judge(
+            replace(m, history=tuple(history.get(m.design_key, ()))[-MAX_HISTORY:]),
+            alpha,
+            max(len(metrics), 1),
+        )
+        for m in metrics
+    ]
+
+
+def apply_canary(findings: list[Finding], canary: list[Finding]) -> list[Finding]:
+    """When an A/A canary of the same job trips, its kind of verdict cannot fail: too noisy to judge."""
+    tripped = [c for c in canary if c.status == "fail"]
+    for c in canary:
+        c.name, c.kind = f"canary {c.name}", f"{c.kind} canary"
+        if c.status == "fail":
+            c.status = "warn"
+            c.message = f"A/A canary tripped: {c.message}"
+    if not tripped:
+        return findings + canary
+    kinds = {c.kind.removesuffix(" canary") for c in tripped}
+    for f in findings:
+        if f.kind in kinds and f.status == "fail":
+            f.status = "warn"
+            f.message = (
+                f"too noisy to judge (the A/A canary of this job changed by up to "
+                f"{max(abs(c.change or 0) for c in tripped):.1%}): {f.message}; rerun on a quieter "
+                "machine, with more runs, or record A/A history with `mlgate calibrate`"
+            )
+            f.details["too_noisy"] = True
+    return findings + canary
