@@ -61,8 +61,8 @@ def test_higher_is_better_and_linear_scale() -> None:
         "latency",
         "error rate",
         "share",
-        [0.0, 0.001, 0.0],
-        [0.0, 0.0, 0.001],
+        [0.0, 0.001, 0.0, 0.0, 0.001],
+        [0.0, 0.0, 0.001, 0.0, 0.0],
         0.005,
         scale="linear",
     )
