@@ -1,0 +1,52 @@
+"""A fast, seeded subset of the comparator's own benchmark: it fails if a target slips.
+
+The full run (`python -m mlgate.verdict_bench synthetic`) writes docs/verdict-quality.md; here a few
+hundred trials of the cells that carry the targets check that false alarms stay low and power high
+(a target counts as missed only when the 95% Wilson interval excludes it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlgate import verdict_bench as vb
+
+
+def rates(
+    design: vb.Design, profile: str, effect: float, trials: int, tail: bool = False
+) -> tuple[float, float]:
+    rng = np.random.default_rng(2026)
+    if design.quantile is None:
+        results = [vb._timing_trial(design, profile, effect, rng) for _ in range(trials)]
+    else:
+        results = [vb._latency_trial(design, profile, effect, rng, tail) for _ in range(trials)]
+    _, _, low, high = vb.rate(results, "mlgate")
+    return low, high
+
+
+def test_timing_false_alarms_stay_below_half_a_percent() -> None:
+    for key in ("inference", "training", "p95"):
+        low, _ = rates(vb.DESIGNS[key], "noisy", 0.0, 3000)
+        assert low <= 0.005, key
+
+
+def test_inference_plus_ten_percent_is_caught_in_noise() -> None:
+    _, high = rates(vb.DESIGNS["inference"], "noisy", 0.10, 150)
+    assert high >= 0.99
+
+
+def test_latency_p95_plus_ten_percent_is_caught_with_ten_minutes_of_load() -> None:
+    for tail in (False, True):
+        _, high = rates(vb.LONGER["p95"], "noisy", 0.10, 100, tail)
+        assert high >= 0.90, tail
+
+
+def test_training_plus_five_percent_with_sixty_repeats() -> None:
+    _, high = rates(vb.LONGER["training"], "noisy", 0.05, 100)
+    assert high >= 0.90
+
+
+def test_asv_default_misses_what_mlgate_catches() -> None:
+    rng = np.random.default_rng(1)
+    results = [vb._timing_trial(vb.DESIGNS["inference"], "noisy", 0.10, rng) for _ in range(100)]
+    assert vb.rate(results, "mlgate")[0] > vb.rate(results, "asv default")[0]
