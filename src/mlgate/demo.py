@@ -8,10 +8,11 @@ from typing import Any
 
 from rich.markup import escape
 
-from mlgate import artifacts, asv_runner, console, load, reference, serve
+from mlgate import artifacts, asv_runner, calibration, console, load, reference, serve
 from mlgate import compare as comparing
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import latency_findings
+from mlgate.checks.runs import apply_canary
 from mlgate.errors import EXIT_OK, EXIT_REGRESSION
 from mlgate.evidence.asv_results import read_commit
 from mlgate.evidence.load_runs import read_runs
@@ -114,22 +115,38 @@ def _served_checks(models: Path, results: Path, say: Any) -> list[Finding]:
             findings.append(finding)
             say(f"4/6 {escape(finding.message)}")
         out = results / "load" / files.default_folder(results, BASELINE, CANDIDATE).name
+        canary_out = out.with_name(out.name + "-canary")
         with console.err.status("5/6 load") as status:
-            load.interleaved(
-                LOCUSTFILES,
-                base_url,
-                cand_url,
-                LOAD_RUNS,
-                LOAD_PLAN,
-                out,
-                progress=lambda what: status.update(f"5/6 load: {what}"),
-            )
+            # The A/B design, then the same design with v1 on both sides: the A/A canary of this job.
+            for folder, candidate_url, what in (
+                (out, cand_url, "v1 vs v2"),
+                (canary_out, base_url, "v1 vs v1"),
+            ):
+                load.interleaved(
+                    LOCUSTFILES,
+                    base_url,
+                    candidate_url,
+                    LOAD_RUNS,
+                    LOAD_PLAN,
+                    folder,
+                    progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
+                )
         say(
-            f"5/6 interleaved load, {LOAD_RUNS} runs of {LOAD_PLAN.run_seconds:g} s per version: "
-            f"{escape(str(out))}"
+            f"5/6 interleaved load, {LOAD_RUNS} runs of {LOAD_PLAN.run_seconds:g} s per version, and the "
+            f"same design v1 vs v1 as the A/A canary: {escape(str(out))}"
         )
     policy = load_policy()
-    findings += latency_findings(
-        read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy
+    history = calibration.load()
+    latency = latency_findings(
+        read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy, history
     )
+    canary = latency_findings(
+        read_runs(canary_out / "baseline", "canary"),
+        read_runs(canary_out / "candidate", "canary"),
+        policy,
+        history,
+    )
+    # Each demo run adds its A/A canary to this machine's history: from five runs on, the calibrated rule.
+    calibration.record(canary)
+    findings += apply_canary(latency, canary)
     return findings
