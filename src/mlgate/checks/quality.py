@@ -55,11 +55,11 @@ def regression_estimates(truth: Array, base: Array, cand: Array, resamples: int,
     sst = float(np.sum((truth - truth.mean()) ** 2))
     se_b, se_c = (truth - base) ** 2, (truth - cand) ** 2
     mse_b, mse_c = float(se_b.mean()), float(se_c.mean())
-    rmse = stats.Bootstrap([se_b, se_c], ratio(True), resamples, seed)
+    rmse = stats.Bootstrap([se_b, se_c], ratio(True), resamples, seed, relative=True)
     r2 = stats.Bootstrap([se_b, se_c, truth, truth**2], r2_difference, resamples, seed)
     del se_b, se_c
     ae_b, ae_c = np.abs(truth - base), np.abs(truth - cand)
-    mae = stats.Bootstrap([ae_b, ae_c], ratio(False), resamples, seed)
+    mae = stats.Bootstrap([ae_b, ae_c], ratio(False), resamples, seed, relative=True)
     return [
         Estimate("rmse", False, mse_b**0.5, mse_c**0.5, rmse.interval, True, "paired bootstrap"),
         Estimate(
@@ -128,7 +128,7 @@ def classification_estimates(
             False,
             float(ll_b.mean()),
             float(ll_c.mean()),
-            stats.Bootstrap([ll_b, ll_c], ratio, resamples, seed).interval,
+            stats.Bootstrap([ll_b, ll_c], ratio, resamples, seed, relative=True).interval,
             True,
             "paired bootstrap",
         )
