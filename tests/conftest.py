@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,3 +60,40 @@ def running_server(artifact: Path, *extra: str) -> Iterator[str]:
 def served_v1(models: dict[str, Path]) -> Iterator[str]:
     with running_server(models["v1"]) as url:
         yield url
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def screenshot(url: str, shot: Path, profile: Path, size: str = "1200,1600") -> list[str]:
+    """Load ``url`` in headless Chromium, save a screenshot; return the page's console messages."""
+    assert CHROMIUM is not None
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=8000",
+    ]
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            *flags,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            f"--window-size={size}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.is_file(), result.stderr[-2000:]
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from conftest import screenshot
 from mlgate import asv_runner
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.cli import main
@@ -201,34 +202,11 @@ def test_published_graphs_page_loads_offline(asv_run: dict[str, Any]) -> None:
     shot = asv_run["folder"] / "graphs.png"
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/#bench_inference.Inference.time_predict"
-        result = subprocess.run(
-            [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={asv_run['folder'] / 'profile'}",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--virtual-time-budget=8000",
-                f"--screenshot={shot}",
-                "--window-size=1200,900",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        console = screenshot(url, shot, asv_run["folder"] / "profile", size="1200,900")
     finally:
         server.shutdown()
         server.server_close()
-    assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []
+    assert console == []
     colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20) or []
     # The page draws the graph frame and axis labels; the offline failure page is plain black on white.
     assert len(colours) > 50

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from conftest import CHROMIUM, screenshot
 from mlgate.cli import main
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-]
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed: `apt-get install chromium` (.ci/run does this)"
@@ -36,24 +21,8 @@ def test_report_renders_without_console_errors_and_shows_plots(
     out = tmp_path / "report"
     assert main(["-q", "compare", str(models["v1"]), str(models["v2"]), "--out", str(out)]) == 0
     shot = tmp_path / "shot.png"
-    assert CHROMIUM is not None
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1200,1600",
-            (out / "report.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    console = screenshot((out / "report.html").as_uri(), shot, tmp_path / "profile")
     assert console == [], console
-    assert shot.is_file(), result.stderr[-2000:]
     pixels = Image.open(shot).convert("RGB")
     colours = pixels.getcolors(maxcolors=1 << 20) or []
 

@@ -176,17 +176,7 @@ def _quality_trial(
             if effect
             else latent + noise_b + rng.normal(0, 0.05, rows)
         )
-        estimate = [
-            quality.Estimate(
-                "roc_auc",
-                True,
-                stats.auc(truth, base),
-                stats.auc(truth, cand),
-                lambda conf: stats.delong(truth, base, cand, conf),
-                False,
-                "DeLong",
-            )
-        ]
+        estimate = [quality.auc_estimate(truth, base, cand)]
         ratio = (1 - estimate[0].candidate) / max(1 - estimate[0].baseline, 1e-9)
     finding = quality.judge(estimate, rows, DEFAULTS)[0]
     return {"mlgate": finding.status == "fail", "asv default": False, "fixed 10%": ratio > 1.1}

@@ -104,17 +104,7 @@ def classification_estimates(
     if score_b is None or score_c is None or classes.size != 2:
         return estimates
     positive = (truth == classes[1]).astype(int)
-    estimates.append(
-        Estimate(
-            "roc_auc",
-            True,
-            stats.auc(positive, score_b),
-            stats.auc(positive, score_c),
-            lambda conf: stats.delong(positive, score_b, score_c, conf),
-            False,
-            "DeLong",
-        )
-    )
+    estimates.append(auc_estimate(positive, score_b, score_c))
     pb, pc = np.clip(score_b, 1e-15, 1 - 1e-15), np.clip(score_c, 1e-15, 1 - 1e-15)
     ll_b = -(positive * np.log(pb) + (1 - positive) * np.log(1 - pb))
     ll_c = -(positive * np.log(pc) + (1 - positive) * np.log(1 - pc))
@@ -134,6 +124,19 @@ def classification_estimates(
         )
     )
     return estimates
+
+
+def auc_estimate(positive: NDArray[np.int_], score_b: Array, score_c: Array) -> Estimate:
+    """ROC AUC of both score columns on the same rows (1 = positive class), compared by DeLong."""
+    return Estimate(
+        "roc_auc",
+        True,
+        stats.auc(positive, score_b),
+        stats.auc(positive, score_c),
+        lambda conf: stats.delong(positive, score_b, score_c, conf),
+        False,
+        "DeLong",
+    )
 
 
 def judge(estimates: list[Estimate], n_rows: int, policy: dict[str, Any]) -> list[Finding]:
