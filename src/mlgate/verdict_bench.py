@@ -46,7 +46,7 @@ class Design:
 
 
 DESIGNS = {
-    "inference": Design("inference time", 10, 10, DEFAULTS["timing"]["time"]),
+    "inference": Design("inference time", 20, 5, DEFAULTS["timing"]["time"]),
     "training": Design("training time", 15, 1, DEFAULTS["timing"]["training"]),
     "p95": Design("latency p95", 5, 1000, DEFAULTS["latency"]["p95"], 0.95),
     "p99": Design("latency p99", 5, 2000, DEFAULTS["latency"]["p99"], 0.99),
@@ -397,8 +397,13 @@ def replay(folder: Path, draws: int = 1000, seed: int = 0) -> list[dict[str, Any
         for effect in (0.0, 0.05, 0.10, 0.20):
             hits = 0
             for _ in range(draws):
-                pick = np.sort(rng.choice(units.size, 2 * k, replace=False))  # keep time order: A B A B
-                base, cand = units[pick[0::2]], units[pick[1::2]] * (1 + effect)
+                # A session of 2k consecutive recorded units, interleaved A B A B (which of each pair
+                # is A drawn at random), as a real interleaved comparison would measure them.
+                start = int(rng.integers(0, units.size - 2 * k + 1))
+                pairs = units[start : start + 2 * k].reshape(k, 2)
+                swap = rng.random(k) < 0.5
+                base = np.where(swap, pairs[:, 1], pairs[:, 0])
+                cand = np.where(swap, pairs[:, 0], pairs[:, 1]) * (1 + effect)
                 finding = judge(
                     RunValues("r", "timing", name, "s", base.tolist(), cand.tolist(), theta), ALPHA, 1
                 )

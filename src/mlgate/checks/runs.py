@@ -21,6 +21,7 @@ from scipy import stats as sps
 from mlgate.report import Finding, Status
 
 POWER = 0.8  # for the smallest detectable change
+TRIM_FROM = 8  # pairs from which the trimmed mean is used (fewer leave too few degrees of freedom)
 MIN_HISTORY = 5  # A/A comparisons needed before the calibrated rule replaces the t interval
 MAX_HISTORY = 30
 
@@ -76,8 +77,12 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
     sign = -1.0 if values.higher_is_better else 1.0  # "worse" is positive
     if values.paired and b.size == c.size:
         d = sign * (tc - tb)
-        estimate, se, df = float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), d.size - 1
-        design = f"paired over {d.size} interleaved run pairs"
+        if d.size >= TRIM_FROM:
+            estimate, se, df = trimmed_mean_t(d)
+            design = f"paired over {d.size} interleaved run pairs, 20% trimmed (Yuen)"
+        else:
+            estimate, se, df = float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), d.size - 1
+            design = f"paired over {d.size} interleaved run pairs"
     else:
         estimate = sign * float(tc.mean() - tb.mean())
         vb, vc = tb.var(ddof=1) / tb.size, tc.var(ddof=1) / tc.size
@@ -154,6 +159,22 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         threshold=values.theta,
         details=details,
     )
+
+
+def trimmed_mean_t(d: np.ndarray, trim: float = 0.2) -> tuple[float, float, int]:
+    """Yuen's trimmed mean with its winsorised standard error and degrees of freedom.
+
+    One run hit by a neighbour's burst of work moves a mean and inflates its spread; trimming the
+    20% most extreme paired differences at each end keeps such runs from deciding the verdict.
+    """
+    n = d.size
+    g = int(math.floor(trim * n))
+    ordered = np.sort(d)
+    kept = ordered[g : n - g]
+    winsorised = np.clip(d, ordered[g], ordered[n - g - 1])
+    h = kept.size
+    se = float(np.std(winsorised, ddof=1) / ((h / n) * math.sqrt(n)))
+    return float(kept.mean()), se, h - 1
 
 
 def _natural_interval(scale: str, sign: float, low: float, high: float) -> tuple[float, float]:
