@@ -168,7 +168,7 @@ def trimmed_mean_t(d: np.ndarray, trim: float = 0.2) -> tuple[float, float, int]
     20% most extreme paired differences at each end keeps such runs from deciding the verdict.
     """
     n = d.size
-    g = int(math.floor(trim * n))
+    g = math.floor(trim * n)
     ordered = np.sort(d)
     kept = ordered[g : n - g]
     winsorised = np.clip(d, ordered[g], ordered[n - g - 1])
