@@ -132,6 +132,13 @@ class Samples:
         log.info("wrote %d raw samples to %s", len(cls.rows), path)
 
 
+@events.init.add_listener
+def _prepare(environment: Environment, **_: Any) -> None:
+    """Build the request bodies before the clock starts, not in the first user's on_start."""
+    if environment.parsed_options is not None and type(environment.runner).__name__ != "MasterRunner":
+        Bodies.of(environment)
+
+
 @events.request.add_listener
 def _record(
     request_type: str,
