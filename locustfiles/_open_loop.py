@@ -14,6 +14,7 @@ enough to keep the rate when answers are slow: about rate x p99 latency in secon
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -40,11 +41,16 @@ class OpenLoopUser(PredictUser):
             Schedule.rate = float(options.rate) if options is not None else 0.0
         if Schedule.rate <= 0:
             raise StopUser("open loop needs --rate or --step-rates")
-        self.next_due = time.time()
         self.rate = Schedule.rate
+        self.next_due = self._phase()
 
     def wait_time(self) -> float:
         return 0.0
+
+    def _phase(self) -> float:
+        """A random start within one interval: users sharing a schedule must not fire in bursts."""
+        users = max(1, self.environment.runner.user_count if self.environment.runner else 1)
+        return time.time() + random.random() * users / Schedule.rate
 
     @task
     def predict_on_schedule(self) -> None:
@@ -52,7 +58,8 @@ class OpenLoopUser(PredictUser):
         interval = users / Schedule.rate
         now = time.time()
         if Schedule.rate != self.rate:  # a new step: the old, slower schedule must not carry over
-            self.rate, self.next_due = Schedule.rate, min(self.next_due, now)
+            self.rate = Schedule.rate
+            self.next_due = min(self.next_due, self._phase())
         if self.next_due > now:
             time.sleep(self.next_due - now)
         due = self.next_due
