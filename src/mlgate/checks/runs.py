@@ -145,7 +145,11 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
             runs = b.size * (t_plain * se / distance) ** 2
             more = max(1, math.ceil(runs - b.size))
             details["more_runs_to_settle"] = more
-            message += f"; about {more} more run(s) per side would settle it"
+            message += (
+                f"; about {more} more run(s) per side would settle it"
+                if more <= 100
+                else "; more than 100 more runs per side: the change sits close to the minimum effect"
+            )
     return Finding(
         name=values.name,
         kind=values.kind,
