@@ -55,17 +55,16 @@ def _arguments(parser: Any) -> None:
 
 
 def _records(path: str) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: NaN becomes null, numpy scalars plain numbers."""
-    if path:
-        from mlgate.tables import read_table
+    """The rows to send, from --data-file or the reference holdout, missing values as null."""
+    from mlgate.tables import json_records, read_table
 
+    if path:
         frame = read_table(Path(path), "--data-file")
     else:
         from mlgate import reference
 
         frame = reference.holdout_frame()
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [{k: v for k, v in row.items()} for row in frame.to_dict(orient="records")] if len(frame) else []
+    return json_records(frame)
 
 
 class Bodies:

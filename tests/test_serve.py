@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mlgate.cli import main
+from mlgate.tables import json_records
 
 
 def post(
@@ -27,7 +28,7 @@ def post(
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return json_records(frame)
 
 
 def test_health_version_and_openapi(served_v1: str) -> None:

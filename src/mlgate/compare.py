@@ -108,7 +108,7 @@ def run(inputs: Inputs, policy: dict[str, Any], extra: list[Finding] | None = No
     truth = None
     if data is not None:
         id_col = _id_column(inputs, base, cand)
-        truth = _aligned(pd.Series(data[target].to_numpy(), index=data[id_col], name=target), common)
+        truth = _by_id(data, id_col, target, common)
     findings += _quality(truth, b_out, c_out, task, policy)
     b_score, c_score = _score(b_out, task), _score(c_out, task)
     if b_score is not None and c_score is not None:
@@ -120,8 +120,7 @@ def run(inputs: Inputs, policy: dict[str, Any], extra: list[Finding] | None = No
                     f"policy shift.segment: column {segment!r} is not in {data_source}; "
                     "name an existing column or leave it empty"
                 )
-            ids = data[_id_column(inputs, base, cand)]
-            seg = _aligned(pd.Series(data[segment].to_numpy(), index=ids, name=segment), common)
+            seg = _by_id(data, _id_column(inputs, base, cand), segment, common)
             findings.append(
                 shift.segment_quality(
                     seg,
@@ -296,6 +295,12 @@ def _join(
 def _aligned(frame: pd.DataFrame | pd.Series, ids: pd.Index) -> Any:
     """``frame`` on exactly ``ids`` in that order; no copy when it already is."""
     return frame if frame.index.equals(ids) else frame.loc[ids]
+
+
+def _by_id(data: pd.DataFrame, id_col: str, column: str, ids: pd.Index) -> pd.Series:
+    """``data[column]`` keyed by the id column, on exactly ``ids``."""
+    series: pd.Series = _aligned(pd.Series(data[column].to_numpy(), index=data[id_col], name=column), ids)
+    return series
 
 
 def _values(outputs: pd.DataFrame, task: str) -> np.ndarray:

@@ -59,10 +59,10 @@ def run(results: Path) -> int:
             summary = predict_file(models / version, holdout_file, out, steps=True, force=True)
         say(f"3/6 {escape(summary)}")
 
-    extra = _asv_checks(results, say) + _served_checks(models, results, say)
+    policy = load_policy()
+    extra = _asv_checks(results, say, policy) + _served_checks(models, results, say, policy)
     with console.err.status(f"6/6 comparing {CANDIDATE} with {BASELINE}"):
         inputs = comparing.Inputs(models / BASELINE, models / CANDIDATE, reference.spec)
-        policy = load_policy()
         report = comparing.run(inputs, policy, extra)
         folder = files.default_folder(results, report.baseline, report.candidate)
         files.write(report, folder)
@@ -75,7 +75,7 @@ def run(results: Path) -> int:
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
 
 
-def _asv_checks(results: Path, say: Any) -> list[Finding]:
+def _asv_checks(results: Path, say: Any, policy: dict[str, Any]) -> list[Finding]:
     """Quick asv runs of this checkout's inference and model benchmarks, once per model version."""
     if not Path("asv.conf.json").is_file():
         say("asv step skipped: no asv.conf.json here (run the demo from the mlgate checkout)")
@@ -95,10 +95,10 @@ def _asv_checks(results: Path, say: Any) -> list[Finding]:
     say(f"asv: quick inference and model benchmarks of {BASELINE} and {CANDIDATE}: {results / 'asv-demo'}")
     base = read_commit(runs[BASELINE], commit, "asv", machine=None)
     cand = read_commit(runs[CANDIDATE], commit, "asv", machine=None)
-    return asv_findings(base, cand, load_policy())
+    return asv_findings(base, cand, policy)
 
 
-def _served_checks(models: Path, results: Path, say: Any) -> list[Finding]:
+def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]) -> list[Finding]:
     """Serve both versions on loopback, check served = offline, run interleaved load against both."""
     if not LOCUSTFILES.joinpath("predict_users.py").is_file():
         say(f"4/6 and 5/6 skipped: no {LOCUSTFILES}/ here (run the demo from the mlgate checkout)")
@@ -135,7 +135,6 @@ def _served_checks(models: Path, results: Path, say: Any) -> list[Finding]:
             f"5/6 interleaved load, {LOAD_RUNS} runs of {LOAD_PLAN.run_seconds:g} s per version, and the "
             f"same design v1 vs v1 as the A/A canary: {escape(str(out))}"
         )
-    policy = load_policy()
     history = calibration.load()
     latency = latency_findings(
         read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy, history

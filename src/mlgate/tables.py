@@ -56,6 +56,12 @@ def write_table(frame: pd.DataFrame, path: Path, flag: str = "--out") -> None:
         atomic.write_with(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts ready for JSON: missing values become None (null), not NaN."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    return [{str(k): v for k, v in row.items()} for row in rows]
+
+
 def fingerprint(frame: pd.DataFrame) -> str:
     """A content hash of a frame (column names, order and values), independent of file format."""
     digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())

@@ -106,7 +106,7 @@ def _single_values(b: Measurement, c: Measurement, policy: dict[str, Any]) -> Fi
             "" if status == "pass" else " (outputs changed; the quality checks judge that)"
         )
     elif worse > theta and deterministic:
-        status, message = "fail", f"{b.name}: {_shown(change, absolute)} {'worse'} (minimum effect {theta:g})"
+        status, message = "fail", f"{b.name}: {_shown(change, absolute)} worse (minimum effect {theta:g})"
     elif worse > theta:
         status = "warn"
         message = (

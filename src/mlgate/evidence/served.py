@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import MlgateError
+from mlgate.tables import json_records
 
 
 def fetch_predictions(
@@ -18,7 +19,7 @@ def fetch_predictions(
 ) -> pd.DataFrame:
     """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions indexed by id."""
     url = api.rstrip("/") + "/predict"
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    records = json_records(frame)
     predictions: list[Any] = []
     for start in range(0, len(records), batch_size):
         body = json.dumps({"records": records[start : start + batch_size]}, default=_plain).encode()
