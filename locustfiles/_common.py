@@ -17,9 +17,16 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+import _run_end  # noqa: F401  (registers how a run ends: --requests, and a lossless distributed end)
 import orjson
 from locust import FastHttpUser, events
 from locust.env import Environment
+
+# Imported here, not when the bodies are built: with --processes locust imports this file before it
+# forks the workers, so they share these modules instead of each spending seconds importing them while
+# it cannot answer the master's heartbeat (a busy machine then lost every worker before the first request).
+from mlgate.reference import holdout_frame
+from mlgate.tables import json_records, read_table
 
 log = logging.getLogger("mlgate.locust")
 SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
@@ -56,14 +63,7 @@ def _arguments(parser: Any) -> None:
 
 def _records(path: str) -> list[dict[str, Any]]:
     """The rows to send, from --data-file or the reference holdout, missing values as null."""
-    from mlgate.tables import json_records, read_table
-
-    if path:
-        frame = read_table(Path(path), "--data-file")
-    else:
-        from mlgate import reference
-
-        frame = reference.holdout_frame()
+    frame = read_table(Path(path), "--data-file") if path else holdout_frame()
     return json_records(frame)
 
 
@@ -108,6 +108,7 @@ class Samples:
     """Raw per-request samples of this process, written to one CSV when the process quits."""
 
     rows: ClassVar[list[tuple[Any, ...]]] = []
+    written: ClassVar[int] = -1
 
     @classmethod
     def add(
@@ -120,6 +121,8 @@ class Samples:
         folder = getattr(environment.parsed_options, "samples_dir", "") if environment.parsed_options else ""
         if not folder or type(environment.runner).__name__ == "MasterRunner":
             return  # the master of a distributed run sends no requests; its workers write the samples
+        if cls.written == len(cls.rows):
+            return  # written when the users stopped; nothing came after
         path = Path(folder) / f"samples-{socket.gethostname()}-{os.getpid()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -128,6 +131,7 @@ class Samples:
             writer.writerow(SAMPLE_FIELDS)
             writer.writerows(cls.rows)
         tmp.replace(path)
+        cls.written = len(cls.rows)
         log.info("wrote %d raw samples to %s", len(cls.rows), path)
 
 
@@ -159,6 +163,12 @@ def _record(
     Samples.add(
         began, name, int(status), latency_us, service_us, int(response_length or 0), exception is None
     )
+
+
+@events.test_stop.add_listener
+def _stopped(environment: Environment, **_: Any) -> None:
+    """Write the samples as soon as the users stop: a distributed run's master waits for them."""
+    Samples.write(environment)
 
 
 @events.quitting.add_listener

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
+from typing import Any
 
 import pandas as pd
 from feature_engine.creation import MathFeatures
 from feature_engine.selection import DropFeatures
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from mlgate import ModelSpec, reference
 
@@ -105,4 +107,42 @@ breast_cancer = ModelSpec(
     load_train=lambda: _cancer().iloc[:300],
     load_holdout=lambda: _cancer().iloc[300:],
     trusted_types=("feature_engine.selection.drop_features.DropFeatures",),
+)
+
+
+@cache
+def _diabetes() -> pd.DataFrame:
+    """scikit-learn's bundled diabetes data (442 rows, 10 numeric features) with an id column."""
+    frame = load_diabetes(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    frame.insert(0, "patient_id", range(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+PAUSE_SECONDS = 0.004
+
+
+def pause(frame: pd.DataFrame) -> pd.DataFrame:
+    """Wait a fixed time and change nothing: extra latency that a busy CPU cannot hide or inflate."""
+    time.sleep(PAUSE_SECONDS)
+    return frame
+
+
+def _fast_pipeline(version: str) -> Pipeline:
+    steps: list[tuple[str, Any]] = [("scaler", StandardScaler())]
+    if version == "paused":  # the same predictions, 4 ms later: a latency regression
+        steps.append(("pause", FunctionTransformer(pause)))
+    return Pipeline([*steps, ("model", Ridge(alpha=1.0))])
+
+
+# A model that costs about a millisecond per call, for tests of the load machinery rather than the model.
+fast = ModelSpec(
+    name="diabetes-fast",
+    task="regression",
+    target="target",
+    id_column="patient_id",
+    versions=("v1", "paused"),
+    build=_fast_pipeline,
+    load_train=lambda: _diabetes().iloc[:300],
+    load_holdout=lambda: _diabetes().iloc[300:],
+    trusted_types=("model_specs.pause",),
 )

@@ -1,9 +1,14 @@
-"""Real headless locust against a real server: raw samples, summaries, budgets, processes, verdicts."""
+"""Real headless locust against a real server: raw samples, summaries, budgets, processes, verdicts.
+
+The load machinery is tested against a model that costs a few milliseconds a call (the `fast` spec),
+and runs are sized in requests with a generous time bound, so what is asserted holds on a machine
+several times slower than ours or one shared with busy processes.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +16,54 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import model_specs
 from conftest import running_server
 from mlgate.cli import main
 from mlgate.load import read_samples
+from mlgate.tables import write_table
+
+FAST = "model_specs:fast"
 
 LOCUSTFILES = str(Path(__file__).parent.parent / "locustfiles")
+BOUND = "180s"  # the time bound of a run sized in requests: generous, it is never meant to be reached
+
+pytestmark = pytest.mark.slow
 
 
-def load(*args: str) -> int:
-    return main(["-q", "load", "--locustfiles", LOCUSTFILES, *args])
+@pytest.fixture(scope="module")
+def fast_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The fast spec's versions, and its holdout as the rows the locust users send."""
+    folder = tmp_path_factory.mktemp("fast")
+    paths = {"holdout": folder / "holdout.csv"}
+    write_table(model_specs.fast.load_holdout(), paths["holdout"])
+    for version in model_specs.fast.versions:
+        paths[version] = folder / version
+        assert main(["-q", "train", "--spec", FAST, "--version", version, "--out", str(paths[version])]) == 0
+    return paths
+
+
+@pytest.fixture(scope="module")
+def served_fast(fast_models: dict[str, Path]) -> Iterator[str]:
+    with running_server(fast_models["v1"], "--spec", FAST) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_paused(fast_models: dict[str, Path]) -> Iterator[str]:
+    """The same predictions as `served_fast`, each call a fixed 4 ms later."""
+    with running_server(fast_models["paused"], "--spec", FAST) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def load(fast_models: dict[str, Path]) -> Callable[..., int]:
+    """`mlgate load` with this repository's locustfiles, sending the fast spec's holdout rows."""
+
+    def run(*args: str) -> int:
+        data = ["--data", str(fast_models["holdout"])]
+        return main(["-q", "load", "--locustfiles", LOCUSTFILES, *data, *args])
+
+    return run
 
 
 def locust_requests(run: Path) -> int:
@@ -27,24 +71,26 @@ def locust_requests(run: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def ten_second_run(served_v1: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sized_run(load: Callable[..., int], served_fast: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("load") / "run"
-    assert load("--host", served_v1, "-u", "3", "-r", "3", "-t", "10s", "--out", str(out)) == 0
+    plan = ["-u", "3", "-r", "3", "-t", BOUND, "--requests", "400", "--warmup", "0.5", "--cooldown", "0.2"]
+    assert load("--host", served_fast, *plan, "--out", str(out)) == 0
     return out
 
 
-def test_every_request_has_a_raw_sample(ten_second_run: Path) -> None:
-    samples = read_samples(ten_second_run / "samples")
-    assert len(samples) == locust_requests(ten_second_run) > 100
+def test_every_request_has_a_raw_sample(sized_run: Path) -> None:
+    samples = read_samples(sized_run / "samples")
+    assert len(samples) == locust_requests(sized_run) >= 400
     assert set(samples["status"]) == {200} and samples["latency_us"].min() > 0
-    assert (ten_second_run / "locust.html").is_file() and (ten_second_run / "locust_stats.csv").is_file()
+    assert (sized_run / "locust.html").is_file() and (sized_run / "locust_stats.csv").is_file()
 
 
-def test_summary_percentiles_are_those_of_the_raw_samples(ten_second_run: Path) -> None:
-    summary = json.loads((ten_second_run / "summary.json").read_text())
-    samples = read_samples(ten_second_run / "samples")
+def test_summary_percentiles_are_those_of_the_raw_samples(sized_run: Path) -> None:
+    summary = json.loads((sized_run / "summary.json").read_text())
+    samples = read_samples(sized_run / "samples")
     first, last = samples["start"].min(), samples["start"].max()
-    window = samples[(samples["start"] >= first + 2.0) & (samples["start"] <= last - 1.0)]
+    warmup, cooldown = summary["plan"]["warmup_seconds"], summary["plan"]["cooldown_seconds"]
+    window = samples[(samples["start"] >= first + warmup) & (samples["start"] <= last - cooldown)]
     single = window[window["name"] == "/predict [1 row]"]["latency_us"].to_numpy() / 1000
     reported = summary["endpoints"]["/predict [1 row]"]["latency"]
     for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
@@ -55,17 +101,19 @@ def test_summary_percentiles_are_those_of_the_raw_samples(ten_second_run: Path) 
     assert summary["samples_in_window"] == len(window)
 
 
-def test_broken_budget_exits_non_zero(served_v1: str, tmp_path: Path) -> None:
+def test_broken_budget_exits_non_zero(load: Callable[..., int], served_fast: str, tmp_path: Path) -> None:
     assert (
         load(
             "--host",
-            served_v1,
+            served_fast,
             "-u",
             "2",
             "-t",
-            "4s",
+            BOUND,
+            "--requests",
+            "100",
             "--warmup",
-            "1",
+            "0",
             "--p95-ms",
             "1",
             "--out",
@@ -76,36 +124,29 @@ def test_broken_budget_exits_non_zero(served_v1: str, tmp_path: Path) -> None:
     assert "budget broken" in (tmp_path / "run" / "locust.log").read_text()
 
 
-def test_two_locust_processes_merge_their_samples(served_v1: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "ending", [["-t", "8s"], ["-t", BOUND, "--requests", "300"]], ids=["time", "requests"]
+)
+def test_two_locust_processes_merge_their_samples(
+    load: Callable[..., int], served_fast: str, tmp_path: Path, ending: list[str]
+) -> None:
+    """Locust's own count of a distributed run equals the raw samples, however the run ends."""
     out = tmp_path / "run"
-    assert (
-        load(
-            "--host",
-            served_v1,
-            "-u",
-            "4",
-            "-r",
-            "4",
-            "-t",
-            "6s",
-            "--processes",
-            "2",
-            "--warmup",
-            "1",
-            "--out",
-            str(out),
-        )
-        == 0
-    )
+    plan = ["-u", "4", "-r", "4", *ending, "--processes", "2", "--warmup", "0", "--cooldown", "0"]
+    assert load("--host", served_fast, *plan, "--out", str(out)) == 0
     files = sorted((out / "samples").glob("samples-*.csv"))
     assert len(files) == 2 and all(len(pd.read_csv(f)) > 0 for f in files)
     assert len(read_samples(out / "samples")) == locust_requests(out)
+    log = (out / "locust.log").read_text()
+    assert "Traceback" not in log and "closed file" not in log, log[-2000:]
 
 
-def test_open_loop_reports_target_and_achieved_rate(served_v1: str, tmp_path: Path) -> None:
+def test_open_loop_reports_target_and_achieved_rate(
+    load: Callable[..., int], served_fast: str, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     assert (
-        load("--host", served_v1, "-u", "4", "-t", "6s", "--rate", "10", "--warmup", "1", "--out", str(out))
+        load("--host", served_fast, "-u", "4", "-t", "6s", "--rate", "10", "--warmup", "1", "--out", str(out))
         == 0
     )
     summary = json.loads((out / "summary.json").read_text())
@@ -115,11 +156,13 @@ def test_open_loop_reports_target_and_achieved_rate(served_v1: str, tmp_path: Pa
     assert (samples["latency_us"] >= samples["service_us"]).all()
 
 
-def test_step_load_finds_the_highest_rate_within_budget(served_v1: str, tmp_path: Path) -> None:
+def test_step_load_finds_the_highest_rate_within_budget(
+    load: Callable[..., int], served_fast: str, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     code = load(
         "--host",
-        served_v1,
+        served_fast,
         "-u",
         "6",
         "--step-rates",
@@ -144,7 +187,7 @@ def test_step_load_finds_the_highest_rate_within_budget(served_v1: str, tmp_path
 
 
 def test_load_refuses_non_loopback_and_unbounded_runs(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    load: Callable[..., int], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert load("--host", "http://10.1.2.3:8000", "--out", str(tmp_path / "x")) == 2
     assert "not a loopback address" in capsys.readouterr().err
@@ -153,46 +196,33 @@ def test_load_refuses_non_loopback_and_unbounded_runs(
     assert not (tmp_path / "x").exists()
 
 
-@pytest.fixture(scope="module")
-def served_slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The same model with three extra feature steps that are computed and dropped: ~35% more per call."""
-    out = tmp_path_factory.mktemp("slow") / "slow"
-    assert main(["-q", "train", "--spec", "model_specs:faults", "--version", "slow", "--out", str(out)]) == 0
-    with running_server(out, "--spec", "model_specs:faults") as url:
-        yield url
-
-
-def interleaved(baseline: str, candidate: str, out: Path) -> int:
+def interleaved(load: Callable[..., int], baseline: str, candidate: str, out: Path) -> int:
+    """Six runs a side of 300 single users' requests each: sized in requests, not seconds."""
+    plan = ["--runs", "6", "-u", "1", "-r", "1", "-t", BOUND, "--requests", "300"]
     return load(
         "--baseline-host",
         baseline,
         "--candidate-host",
         candidate,
-        "--runs",
-        "6",
-        "-u",
-        "1",
-        "-r",
-        "1",
-        "-t",
-        "8s",
+        *plan,
         "--warmup",
-        "1",
+        "0.3",
         "--cooldown",
-        "0.5",
+        "0",
         "--out",
         str(out),
     )
 
 
-def latency_checks(tmp_path: Path, design: Path, models: dict[str, Path]) -> dict[str, Any]:
-    out = tmp_path / "report"
-    main(
+def latency_checks(design: Path, models: dict[str, Path], out: Path) -> dict[str, Any]:
+    code = main(
         [
             "-q",
             "compare",
             str(models["v1"]),
             str(models["v1"]),
+            "--spec",
+            FAST,
             "--load-baseline",
             str(design / "baseline"),
             "--load-candidate",
@@ -201,19 +231,27 @@ def latency_checks(tmp_path: Path, design: Path, models: dict[str, Path]) -> dic
             str(out),
         ]
     )
+    assert code in (0, 1)
     report = json.loads((out / "report.json").read_text())
     return {c["name"]: c for c in report["checks"] if c["kind"] == "latency"}
 
 
-def test_injected_latency_regression_is_flagged_and_aa_is_not(
-    served_v1: str, served_slow: str, tmp_path: Path, models: dict[str, Path]
+def test_injected_latency_regression_is_never_better_and_aa_never_fails(
+    load: Callable[..., int],
+    served_fast: str,
+    served_paused: str,
+    tmp_path: Path,
+    fast_models: dict[str, Path],
 ) -> None:
-    assert interleaved(served_v1, served_slow, tmp_path / "ab") == 0
-    checks = latency_checks(tmp_path / "ab-report", tmp_path / "ab", models)
+    """A server 4 ms slower a call is a regression or, on a machine too busy to tell, inconclusive."""
+    assert interleaved(load, served_fast, served_paused, tmp_path / "ab") == 0
+    checks = latency_checks(tmp_path / "ab", fast_models, tmp_path / "ab-report")
     p50 = checks["latency /predict [1 row] p50"]
-    assert p50["status"] == "fail" and p50["change"] > 0.15, p50["message"]
-    assert checks["throughput"]["status"] == "fail"
+    assert p50["status"] in ("fail", "warn") and p50["change"] > 0, p50["message"]
+    assert "better" not in p50["message"]
+    throughput = checks["throughput"]
+    assert throughput["status"] in ("fail", "warn") and throughput["change"] < 0, throughput["message"]
 
-    assert interleaved(served_v1, served_v1, tmp_path / "aa") == 0
-    checks = latency_checks(tmp_path / "aa-report", tmp_path / "aa", models)
+    assert interleaved(load, served_fast, served_fast, tmp_path / "aa") == 0
+    checks = latency_checks(tmp_path / "aa", fast_models, tmp_path / "aa-report")
     assert not [c["message"] for c in checks.values() if c["status"] == "fail"]

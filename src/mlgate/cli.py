@@ -282,7 +282,12 @@ def load(
     runs: Annotated[int, typer.Option("--runs", min=1, max=50, help="Interleaved runs per side.")] = 5,
     users: Annotated[int, typer.Option("--users", "-u", help="Concurrent users.")] = 4,
     spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", help="Users started per second.")] = 4.0,
-    run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run (30s, 2m).")] = "20s",
+    run_time: Annotated[
+        str, typer.Option("--run-time", "-t", help="Length of each run (30s, 2m); the bound with --requests.")
+    ] = "20s",
+    requests: Annotated[
+        int, typer.Option("--requests", help="End each run after this many requests (0: time alone).")
+    ] = 0,
     warmup: Annotated[float, typer.Option("--warmup", help="Seconds trimmed at the start.")] = 2.0,
     cooldown: Annotated[float, typer.Option("--cooldown", help="Seconds trimmed at the end.")] = 1.0,
     processes: Annotated[
@@ -329,6 +334,7 @@ def load(
         users=users,
         spawn_rate=spawn_rate,
         run_seconds=loading.parse_duration(run_time),
+        requests=requests,
         warmup_seconds=warmup,
         cooldown_seconds=cooldown,
         processes=processes,

@@ -11,11 +11,12 @@ from rich.markup import escape
 from mlgate import artifacts, asv_runner, calibration, console, load, reference, serve
 from mlgate import compare as comparing
 from mlgate.checks.asv_timing import asv_findings
-from mlgate.checks.latency import latency_findings
+from mlgate.checks.latency import MIN_REQUESTS, latency_findings
 from mlgate.checks.runs import apply_canary
 from mlgate.errors import EXIT_OK, EXIT_REGRESSION
 from mlgate.evidence.asv_results import read_commit
 from mlgate.evidence.load_runs import read_runs
+from mlgate.evidence.served import fetch_predictions
 from mlgate.policy import load_policy
 from mlgate.report import Finding, files, text
 from mlgate.serving_parity import served_parity
@@ -26,9 +27,12 @@ from mlgate.workflow import predict_file, train_artifact
 BASELINE, CANDIDATE = "v1", "v2"
 LOCUSTFILES = Path("locustfiles")
 ASV_BENCH = "Inference.time_predict|ModelSize|Quality"
-# Short but honest: five interleaved runs per version, trimmed, two users, single rows and batches.
+# Short but honest: five interleaved runs per version, trimmed, two users, single rows and batches,
+# each run sized in requests from the served model's measured speed on this machine.
 LOAD_RUNS = 5
-LOAD_PLAN = load.LoadPlan(users=2, spawn_rate=2, run_seconds=6, warmup_seconds=1, cooldown_seconds=0.5)
+LOAD_SECONDS = 200  # the measured load of both designs together (A/B and the A/A canary), start-ups aside
+WANTED_REQUESTS = MIN_REQUESTS["p95"]  # per run: what a p95 verdict needs
+PROBE_CALLS = 20
 
 
 def run(results: Path) -> int:
@@ -114,6 +118,7 @@ def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]
             finding.name = f"served parity {version}"
             findings.append(finding)
             say(f"4/6 {escape(finding.message)}")
+        plan = _load_plan(base_url, holdout, say)
         out = results / "load" / files.default_folder(results, BASELINE, CANDIDATE).name
         canary_out = out.with_name(out.name + "-canary")
         with console.err.status("5/6 load") as status:
@@ -127,12 +132,12 @@ def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]
                     base_url,
                     candidate_url,
                     LOAD_RUNS,
-                    LOAD_PLAN,
+                    plan,
                     folder,
                     progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
                 )
         say(
-            f"5/6 interleaved load, {LOAD_RUNS} runs of {LOAD_PLAN.run_seconds:g} s per version, and the "
+            f"5/6 interleaved load, {LOAD_RUNS} runs of {plan.requests} requests per version, and the "
             f"same design v1 vs v1 as the A/A canary: {escape(str(out))}"
         )
     history = calibration.load()
@@ -149,3 +154,35 @@ def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]
     calibration.record(canary)
     findings += apply_canary(latency, canary)
     return findings
+
+
+def _load_plan(url: str, holdout: Any, say: Any) -> load.LoadPlan:
+    """Runs sized in requests from the served model's speed here, within the demo's load budget.
+
+    Machines of one kind differ by 3-4x on pandas-bound models, so a run sized in seconds held 2
+    requests on one machine and hundreds on another; the number of requests is what a verdict needs.
+    """
+    with console.err.status(f"5/6 measuring the serving speed ({PROBE_CALLS} single-row calls)"):
+        started = time.perf_counter()
+        fetch_predictions(url, holdout.head(PROBE_CALLS), reference.ID_COLUMN, batch_size=1)
+        per_request = (time.perf_counter() - started) / PROBE_CALLS
+    run_seconds = LOAD_SECONDS / (4 * LOAD_RUNS)  # two designs, two sides each
+    affordable = int(run_seconds / per_request)
+    requests = max(min(WANTED_REQUESTS, affordable), 20)
+    say(
+        f"5/6 serving speed here: {per_request * 1000:.0f} ms a call ({1 / per_request:.1f} requests/s); "
+        f"runs of {requests:,} requests"
+    )
+    if requests < WANTED_REQUESTS:
+        needed = 4 * LOAD_RUNS * WANTED_REQUESTS * per_request / 60
+        say(
+            f"[yellow]5/6 note:[/] a p95 verdict needs {WANTED_REQUESTS:,}+ requests a run, about "
+            f"{needed:.0f} min of load for this design on this machine; the demo's budget is "
+            f"{LOAD_SECONDS / 60:.1f} min, so expect inconclusive latency verdicts. For a decisive run: "
+            f"`mlgate load --requests {WANTED_REQUESTS} --runs {LOAD_RUNS} ...`"
+        )
+    # The time bound is never meant to be reached: three times the expected run, at least 30 s.
+    bound = max(30.0, 3 * requests * per_request)
+    return load.LoadPlan(
+        users=2, spawn_rate=2, run_seconds=bound, requests=requests, warmup_seconds=1, cooldown_seconds=0.5
+    )

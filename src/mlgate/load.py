@@ -42,6 +42,7 @@ class LoadPlan:
     users: int = 4
     spawn_rate: float = 4.0
     run_seconds: float = 20.0
+    requests: int = 0  # > 0: end the run after this many requests (the run time stays the bound)
     warmup_seconds: float = 2.0
     cooldown_seconds: float = 1.0
     processes: int = 1
@@ -104,6 +105,17 @@ def check_plan(plan: LoadPlan) -> None:
         )
     if not 1 <= plan.users <= MAX_USERS:
         raise MlgateError(f"--users: {plan.users} is outside 1 to {MAX_USERS}")
+    if plan.requests < 0:
+        raise MlgateError(f"--requests: {plan.requests} is negative; give a count, or 0 for time alone")
+    if not 1 <= plan.processes <= (os.cpu_count() or 1):
+        raise MlgateError(
+            f"--processes: {plan.processes} is outside 1 to {os.cpu_count() or 1} (the CPU count)"
+        )
+    if plan.processes > 1 and (plan.rate > 0 or plan.step_rates):
+        raise MlgateError(
+            "--processes: open-loop load (--rate, --step-rates) keeps its schedule in one process; "
+            "use --processes 1"
+        )
     if plan.warmup_seconds + plan.cooldown_seconds >= plan.run_seconds:
         raise MlgateError("--warmup/--cooldown: they leave nothing of the run; shorten them or run longer")
 
@@ -156,6 +168,8 @@ def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> l
         command += ["--data-file", str(plan.data_file)]
     if plan.processes > 1:
         command += ["--processes", str(plan.processes)]
+    if plan.requests:
+        command += ["--requests", str(plan.requests)]
     if plan.rate > 0:
         command += ["--rate", str(plan.rate)]
     if plan.step_rates:

@@ -7,12 +7,14 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from mlgate.errors import MlgateError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 Task = Literal["regression", "classification"]
 DEFAULT_SPEC = "mlgate.reference:spec"

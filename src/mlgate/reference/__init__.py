@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mlgate.reference.data import (
     HOLDOUT_ROWS,
     ID_COLUMN,
@@ -11,8 +13,20 @@ from mlgate.reference.data import (
     holdout_frame,
     train_frame,
 )
-from mlgate.reference.pipeline import VERSIONS, build
 from mlgate.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+VERSIONS = ("v1", "v2")
+
+
+def build(version: str) -> Pipeline:
+    """An unfitted reference pipeline; scikit-learn is imported only when one is built."""
+    from mlgate.reference.pipeline import build_pipeline
+
+    return build_pipeline(version)
+
 
 # Beyond skops' defaults, the reference pipelines contain exactly these types.
 TRUSTED_TYPES = (

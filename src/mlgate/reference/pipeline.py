@@ -14,9 +14,8 @@ from sklearn.linear_model import Lasso
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
+from mlgate.reference import VERSIONS
 from mlgate.reference.data import NOMINAL
-
-VERSIONS = ("v1", "v2")
 
 NUMERIC_WITH_MISSING: list[str | int] = ["LotFrontage", "MasVnrArea", "GarageYrBlt"]
 # Missing here means "the house has no such thing": it becomes its own level.
@@ -36,7 +35,7 @@ SKEWED: list[str | int] = ["LotArea", "GrLivArea", "LotFrontage"]
 YEAR_COLUMNS: list[str | int] = ["YearBuilt", "YearRemodAdd", "GarageYrBlt"]
 
 
-def build(version: str) -> Pipeline:
+def build_pipeline(version: str) -> Pipeline:
     """Build an unfitted pipeline for ``version`` (v1, or v2 with total area and less shrinkage)."""
     if version not in VERSIONS:
         raise ValueError(f"unknown reference version {version!r}; known: {', '.join(VERSIONS)}")
