@@ -15,8 +15,8 @@ class Inference(FittedModel):
     version = "1"
     params = [BATCH_SIZES]
     param_names = ["rows"]
-    # DESIGN.md: >= 10 rounds x >= 10 samples; 20 x 5 keeps 100 samples and gives the trimmed
-    # paired rule enough rounds to shrug off a disturbed one (docs/verdict-quality.md).
+    # docs/design.md (sample plans): >= 10 rounds x >= 10 samples; 20 x 5 keeps 100 samples, gives the
+    # trimmed paired rule enough rounds to shrug off a disturbed one (docs/verdict-quality.md).
     rounds, repeat = plan(rounds=20, repeat=5)
     number = 1
     warmup_time = 0.2

@@ -17,7 +17,7 @@ class TrainingSetup(Benchmark):
     # (the full suite then took 419 s a commit here instead of 319 s).
     params = [[int(n) for n in os.environ.get("MLGATE_BENCH_TRAIN_ROWS", "50000").split(",")]]
     param_names = ["rows"]
-    # DESIGN.md sample plan for training time: 15-20 interleaved repeats (here 10 rounds x 2).
+    # docs/design.md sample plan for training time: 15-20 interleaved repeats (here 10 rounds x 2).
     rounds, repeat = plan(rounds=10, repeat=2)
     number = 1
     warmup_time = 0.0

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Which model the suite measures: the spec's newest version unless told otherwise.
 SPEC_REF = os.environ.get("MLGATE_BENCH_SPEC", "mlgate.reference:spec")
 HOLDOUT_ROWS = 10_000
-# MLGATE_ASV_PLAN=quick shrinks every sample plan (CI, `make demo`); the default follows DESIGN.md.
+# MLGATE_ASV_PLAN=quick shrinks every sample plan (CI, `make demo`); the default follows docs/design.md.
 QUICK = os.environ.get("MLGATE_ASV_PLAN") == "quick"
 
 
@@ -44,7 +44,7 @@ def model_version() -> str:
 
 
 class Benchmark:
-    """Pins BLAS/OpenMP threads to one in every benchmark process (DESIGN.md field notes)."""
+    """Pins BLAS/OpenMP threads to one in every benchmark process (docs/design.md, field notes)."""
 
     timeout = 300
 

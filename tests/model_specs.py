@@ -9,8 +9,9 @@ from typing import Any
 import pandas as pd
 from feature_engine.creation import MathFeatures
 from feature_engine.selection import DropFeatures
-from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -145,4 +146,55 @@ fast = ModelSpec(
     load_train=lambda: _diabetes().iloc[:300],
     load_holdout=lambda: _diabetes().iloc[300:],
     trusted_types=("model_specs.pause",),
+)
+
+
+@cache
+def _wine() -> pd.DataFrame:
+    """scikit-learn's bundled wine data (178 rows, 3 cultivars) with string labels and an id."""
+    frame = load_wine(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    frame["target"] = frame["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    frame.insert(0, "wine_id", range(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def _wine_pipeline(version: str) -> Pipeline:
+    if version == "no_proba":  # string labels and no predict_proba, as a linear SVM serves them
+        return Pipeline([("scaler", StandardScaler()), ("model", RidgeClassifier())])
+    if version == "weak":  # two uninformative columns only: clearly worse
+        keep = DropFeatures(features_to_drop=[c for c in WINE_FEATURES if c not in ("ash", "magnesium")])
+        return Pipeline([("keep_weak", keep), ("scaler", StandardScaler()), ("model", LogisticRegression())])
+    return Pipeline([("scaler", StandardScaler()), ("model", LogisticRegression(max_iter=1000))])
+
+
+WINE_FEATURES = [c for c in load_wine(as_frame=True).frame.columns if c != "target"]
+
+# A multiclass classifier with string labels: predict_proba (v1, weak) and without it (no_proba).
+wine = ModelSpec(
+    name="wine",
+    task="classification",
+    target="target",
+    id_column="wine_id",
+    versions=("v1", "weak", "no_proba"),
+    build=_wine_pipeline,
+    load_train=lambda: _wine().iloc[:100],
+    load_holdout=lambda: _wine().iloc[100:],
+    trusted_types=("feature_engine.selection.drop_features.DropFeatures",),
+)
+
+
+def _boosted(version: str) -> Pipeline:
+    return Pipeline([("model", HistGradientBoostingRegressor(max_iter=30, random_state=0))])
+
+
+# A gradient-boosted regressor whose spec forgot a type its fitted trees hold.
+boosted_untrusted = ModelSpec(
+    name="diabetes-boosted",
+    task="regression",
+    target="target",
+    id_column="patient_id",
+    versions=("v1",),
+    build=_boosted,
+    load_train=lambda: _diabetes().iloc[:300],
+    load_holdout=lambda: _diabetes().iloc[300:],
 )

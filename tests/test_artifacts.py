@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+import model_specs
 from mlgate import artifacts, reference
 from mlgate.cli import main
 from mlgate.errors import MlgateError
+from mlgate.tables import write_table
 
 
 def test_manifest_describes_the_model(models: dict[str, Path]) -> None:
@@ -140,3 +142,32 @@ def test_existing_artifact_is_not_overwritten(tmp_path: Path, capsys: pytest.Cap
     assert main(["-q", "train", "--version", "v2", "--out", str(out), "--force"]) == 0
     assert json.loads((out / "manifest.json").read_text())["version"] == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary folders left
+
+
+def test_train_refuses_a_pipeline_with_types_the_spec_does_not_trust(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found when training, with the exact names to add, and nothing written."""
+    out = tmp_path / "boosted"
+    code = main(["train", "--spec", "model_specs:boosted_untrusted", "--version", "v1", "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "trusted_types" in err and "TreePredictor" in err, err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_the_manifest_records_the_spec_used_and_later_commands_use_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec named in pyproject is recorded; predict then needs no --spec (its trusted types apply)."""
+    (tmp_path / "pyproject.toml").write_text('[tool.mlgate]\nmodel = "model_specs:wine"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "train", "--version", "v1", "--out", "wine"]) == 0
+    assert json.loads((tmp_path / "wine" / "manifest.json").read_text())["spec"] == "model_specs:wine"
+    write_table(model_specs.wine.load_holdout(), tmp_path / "holdout.csv")
+    (tmp_path / "pyproject.toml").unlink()  # the project's setting is gone: the artifact still knows
+    assert main(["-q", "predict", "wine", "--data", "holdout.csv", "--out", "p.parquet"]) == 0
+    capsys.readouterr()
+    other = ["--spec", "model_specs:fast"]  # another spec is used as asked, with one line saying so
+    assert main(["-q", "predict", "wine", "--data", "holdout.csv", "--out", "q.parquet", *other]) == 0
+    assert "trained with spec model_specs:wine" in capsys.readouterr().err

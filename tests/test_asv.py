@@ -20,7 +20,8 @@ from conftest import screenshot
 from mlgate import asv_runner
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.cli import main
-from mlgate.evidence.asv_results import read_commit
+from mlgate.errors import MlgateError
+from mlgate.evidence.asv_results import CommitResults, Measurement, read_commit
 from mlgate.policy import load_policy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,3 +211,26 @@ def test_published_graphs_page_loads_offline(asv_run: dict[str, Any]) -> None:
     colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20) or []
     # The page draws the graph frame and axis labels; the offline failure page is plain black on white.
     assert len(colours) > 50
+
+
+def _results(env: str, samples: int) -> CommitResults:
+    rounds = Measurement(
+        "Inference.time_predict(rows=1)", "b.Inference.time_predict", "time", "seconds", {}, 0.1
+    )
+    rounds.samples = samples
+    return CommitResults("abc", "box", env, Path(f"abc-{env}.json"), {rounds.name: rounds}, {})
+
+
+@pytest.mark.parametrize(
+    ("base", "cand", "says"),
+    [
+        (("existing-py", 9), ("virtualenv-py3.11", 9), "asv environment 'existing-py'"),
+        (("existing-py", 9), ("existing-py", 100), "9 vs 100 samples"),
+    ],
+)
+def test_results_measured_differently_are_never_paired(
+    base: tuple[str, int], cand: tuple[str, int], says: str
+) -> None:
+    with pytest.raises(MlgateError, match=says):
+        asv_findings(_results(*base), _results(*cand), load_policy())
+    assert asv_findings(_results(*base), _results(*base), load_policy())

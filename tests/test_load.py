@@ -8,6 +8,8 @@ several times slower than ours or one shared with busy processes.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -255,3 +257,32 @@ def test_injected_latency_regression_is_never_better_and_aa_never_fails(
     assert interleaved(load, served_fast, served_fast, tmp_path / "aa") == 0
     checks = latency_checks(tmp_path / "aa", fast_models, tmp_path / "aa-report")
     assert not [c["message"] for c in checks.values() if c["status"] == "fail"]
+
+
+def test_without_locustfiles_of_its_own_a_project_gets_mlgates(
+    served_fast: str, fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model repository with no locustfiles/: `mlgate load` runs the users shipped in the package."""
+    monkeypatch.chdir(tmp_path)
+    data = ["--data", str(fast_models["holdout"])]
+    plan = ["-u", "2", "-t", BOUND, "--requests", "60", "--warmup", "0", "--cooldown", "0"]
+    assert main(["-q", "load", "--host", served_fast, *data, *plan, "--out", "run"]) == 0
+    assert len(read_samples(tmp_path / "run" / "samples")) == locust_requests(tmp_path / "run") >= 60
+
+
+def test_plain_locust_runs_a_thin_locustfile_over_the_shipped_users(
+    served_fast: str, fast_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """What a user's repository holds: one import line, then plain `locust -f locustfiles/`."""
+    (tmp_path / "locustfiles").mkdir()
+    (tmp_path / "locustfiles" / "predict_users.py").write_text(
+        "from mlgate.locust.users import BatchUser, SingleRowUser  # noqa: F401\n"
+    )
+    command = [sys.executable, "-m", "locust", "-f", "locustfiles", "--headless", "--host", served_fast]
+    options = ["-u", "2", "-r", "2", "-t", BOUND, "--requests", "60", "--only-summary"]
+    files = ["--data-file", str(fast_models["holdout"]), "--samples-dir", "samples", "--json-file", "locust"]
+    result = subprocess.run(
+        [*command, *options, *files], cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(read_samples(tmp_path / "samples")) == locust_requests(tmp_path) >= 60

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import model_specs
+from conftest import running_server
 from mlgate.cli import main
-from mlgate.tables import json_records
+from mlgate.tables import json_records, write_table
 
 
 def post(
@@ -119,3 +121,54 @@ def test_null_where_the_model_cannot_take_it_is_422(served_v1: str, holdout: pd.
     row = records(holdout.iloc[:1])[0]
     status, answer, _ = post(served_v1, json.dumps({"records": [{**row, "GrLivArea": None}]}).encode())
     assert status == 422 and "rejected the data" in json.dumps(answer)
+
+
+WINE = "model_specs:wine"
+
+
+@pytest.fixture(scope="module")
+def wine_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("wine")
+    paths = {"holdout": folder / "holdout.csv"}
+    write_table(model_specs.wine.load_holdout(), paths["holdout"])
+    for version in model_specs.wine.versions:
+        paths[version] = folder / version
+        assert main(["-q", "train", "--spec", WINE, "--version", version, "--out", str(paths[version])]) == 0
+    return paths
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["v1", "no_proba"], ids=["multiclass-proba", "labels-only"])
+def test_classifier_served_equals_offline_labels_and_probabilities(
+    wine_models: dict[str, Path], version: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """String class labels, with and without predict_proba: 200s, and the offline answers exactly."""
+    offline_file = tmp_path / "offline.parquet"
+    data = ["--data", str(wine_models["holdout"])]
+    assert (
+        main(["-q", "predict", str(wine_models[version]), *data, "--out", str(offline_file), "--spec", WINE])
+        == 0
+    )
+    offline = pd.read_parquet(offline_file)
+    rows = records(model_specs.wine.load_holdout())
+    with running_server(wine_models[version], "--spec", WINE) as url:
+        answers = [
+            post(url, json.dumps({"records": rows[k : k + size]}).encode()) for k, size in ((0, 1), (1, 77))
+        ]
+        assert [status for status, _, _ in answers] == [200, 200], answers
+        served = [p for _, answer, _ in answers for p in answer["predictions"]]
+        assert served == offline["prediction"].tolist()
+        probabilities = [answer.get("probabilities") for _, answer, _ in answers]
+        if version == "v1":
+            for label in ("barolo", "grignolino", "barbera"):
+                column = [p for chunk in probabilities for p in chunk[label]]  # type: ignore[index]
+                assert np.asarray(column).tobytes() == offline[f"proba_{label}"].to_numpy().tobytes()
+        else:
+            assert probabilities == [None, None]
+        capsys.readouterr()
+        assert main(["parity", str(wine_models[version]), "--api", url, *data, "--spec", WINE]) == 0
+        assert "bit-identical" in capsys.readouterr().out
+        # Another version behind the API is skew; an API without the probabilities the model has is an error.
+        assert main(["parity", str(wine_models["weak"]), "--api", url, *data, "--spec", WINE]) == (
+            1 if version == "v1" else 2
+        )

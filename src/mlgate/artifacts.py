@@ -38,12 +38,31 @@ class Artifact:
         return str(self.manifest["id_column"])
 
 
-def save(out: Path, pipeline: Pipeline, manifest: dict[str, Any], force: bool = False) -> None:
-    """Write the artifact folder atomically; an existing folder needs ``force``."""
+def save(
+    out: Path,
+    pipeline: Pipeline,
+    manifest: dict[str, Any],
+    force: bool = False,
+    trusted_types: tuple[str, ...] | None = None,
+) -> None:
+    """Write the artifact folder atomically; an existing folder needs ``force``.
+
+    With ``trusted_types``, a pipeline holding any other non-default type is refused before anything
+    is written: found at training time, not when the artifact is first loaded.
+    """
     import skops.io as sio
 
+    model = sio.dumps(pipeline)
+    if trusted_types is not None:
+        missing = sorted(set(sio.get_untrusted_types(data=model)) - set(trusted_types))
+        if missing:
+            listed = ", ".join(f'"{name}"' for name in missing)
+            raise MlgateError(
+                f"--spec: the trained pipeline holds type(s) the spec does not trust; add them to its "
+                f"trusted_types if you trust their source: {listed}"
+            )
     with atomic.new_directory(out, force=force) as tmp:
-        sio.dump(pipeline, tmp / MODEL_FILE)
+        (tmp / MODEL_FILE).write_bytes(model)
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )

@@ -187,7 +187,7 @@ def compare(
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
     from mlgate.policy import load_policy
     from mlgate.report import files, text
-    from mlgate.spec import load_spec
+    from mlgate.spec import spec_for_artifact
 
     policy = load_policy(policy_file)
     if out is not None and out.exists():
@@ -238,7 +238,7 @@ def compare(
             latency = apply_canary(latency, canary)
         extra += latency
     inputs = comparing.Inputs(
-        baseline, candidate, load_spec(spec), data_file, target, id_column, trust_pickle
+        baseline, candidate, spec_for_artifact(spec, baseline), data_file, target, id_column, trust_pickle
     )
     with console.err.status("comparing"):
         report = comparing.run(inputs, policy, extra)
@@ -310,9 +310,12 @@ def load(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default results/load/<time>).")
     ] = None,
-    locustfiles: Annotated[Path, typer.Option("--locustfiles", help="Folder of locustfiles.")] = Path(
-        "locustfiles"
-    ),
+    locustfiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--locustfiles", help="Folder of locustfiles (default: ./locustfiles, else mlgate's own)."
+        ),
+    ] = None,
     allow_remote: Annotated[
         bool,
         typer.Option("--allow-remote", help="Allow a non-loopback host (a staging server you may load)."),
@@ -348,6 +351,7 @@ def load(
         batch_size=batch_size,
     )
     loading.check_plan(plan)
+    locustfiles = locustfiles or loading.default_locustfiles()
     folder = out or Path("results/load") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if baseline_host or candidate_host:
         if not (baseline_host and candidate_host) or host:
@@ -377,9 +381,11 @@ def load(
         total = summary["endpoints"]["all"]
         lat = total["latency"]
         shown = ", ".join(f"{q} {lat[q]['ms']:.1f} ms" for q in ("p50", "p95", "p99") if lat.get(q))
+        # An empty window has no error rate of its own: show what locust counted over the whole run.
+        errors = total["error_rate"] if total["requests"] else summary["locust"]["error_rate"]
         console.out.print(
             f"{summary.get('label') or summary['host']}: {total['requests']} requests, "
-            f"{total['rate_per_s']:.1f}/s, errors {total['error_rate']:.2%}, {shown}"
+            f"{total['rate_per_s']:.1f}/s, errors {'unknown' if errors is None else f'{errors:.2%}'}, {shown}"
         )
         for warning in summary["warnings"]:
             console.err.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -406,10 +412,10 @@ def parity(
     from mlgate import artifacts as artifact_files
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
     from mlgate.serving_parity import served_parity
-    from mlgate.spec import load_spec
+    from mlgate.spec import spec_for_artifact
     from mlgate.tables import read_table
 
-    model_spec = load_spec(spec)
+    model_spec = spec_for_artifact(spec, artifact)
     loaded = artifact_files.load(artifact, model_spec.trusted_types, trust_pickle=trust_pickle)
     frame = read_table(data_file) if data_file else model_spec.load_holdout()
     with console.err.status(f"sending {len(frame):,} rows to {api}"):
@@ -462,7 +468,7 @@ def calibrate(
         folder = calibration / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
         with console.err.status("A/A load") as status:
             loading.interleaved(
-                Path("locustfiles"),
+                loading.default_locustfiles(),
                 host,
                 host,
                 runs,

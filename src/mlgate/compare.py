@@ -15,7 +15,7 @@ import pandas as pd
 from mlgate import __version__, artifacts, threads
 from mlgate.checks import parity, quality, shift
 from mlgate.errors import MlgateError
-from mlgate.predicting import PREDICTION, model_input, predict, step_outputs
+from mlgate.predicting import PREDICTION, PROBA_PREFIX, model_input, predict, step_outputs
 from mlgate.report import Finding, Report
 from mlgate.spec import ModelSpec
 from mlgate.tables import read_table
@@ -110,27 +110,25 @@ def run(inputs: Inputs, policy: dict[str, Any], extra: list[Finding] | None = No
         id_col = _id_column(inputs, base, cand)
         truth = _by_id(data, id_col, target, common)
     findings += _quality(truth, b_out, c_out, task, policy)
-    b_score, c_score = _score(b_out, task), _score(c_out, task)
-    if b_score is not None and c_score is not None:
-        findings += shift.distribution_shift(b_score, c_score, policy)
-        segment = policy["shift"]["segment"]
-        if segment and data is not None and truth is not None:
-            if segment not in data.columns:
-                raise MlgateError(
-                    f"policy shift.segment: column {segment!r} is not in {data_source}; "
-                    "name an existing column or leave it empty"
-                )
-            seg = _by_id(data, _id_column(inputs, base, cand), segment, common)
-            findings.append(
-                shift.segment_quality(
-                    seg,
-                    _truth_values(truth, task),
-                    _values(b_out, task),
-                    _values(c_out, task),
-                    task,
-                    policy,
-                )
+    findings += _shift(b_out, c_out, task, policy)
+    segment = policy["shift"]["segment"]
+    if segment and data is not None and truth is not None:
+        if segment not in data.columns:
+            raise MlgateError(
+                f"policy shift.segment: column {segment!r} is not in {data_source}; "
+                "name an existing column or leave it empty"
             )
+        seg = _by_id(data, _id_column(inputs, base, cand), segment, common)
+        findings.append(
+            shift.segment_quality(
+                seg,
+                _truth_values(truth, task),
+                _values(b_out, task),
+                _values(c_out, task),
+                task,
+                policy,
+            )
+        )
     findings += extra or []
     return Report(
         baseline=base.label,
@@ -313,11 +311,39 @@ def _truth_values(truth: pd.Series, task: str) -> np.ndarray:
 
 
 def _score(outputs: pd.DataFrame, task: str) -> np.ndarray | None:
-    """What the shift check compares: the prediction, or the positive-class probability."""
+    """What the plots show: the prediction, or the positive-class probability of a binary model."""
     if task == "regression":
         return outputs[PREDICTION].to_numpy(dtype=float)
-    scores = [c for c in outputs.columns if str(c).startswith("proba_")]
-    return outputs[scores[-1]].to_numpy(dtype=float) if len(scores) == 2 else None
+    proba = _probabilities(outputs)
+    return proba.matrix[:, -1] if proba is not None and len(proba.labels) == 2 else None
+
+
+def _probabilities(outputs: pd.DataFrame) -> quality.Probabilities | None:
+    """The ``proba_<class>`` columns of a classifier's outputs, or None when it has none."""
+    columns = [c for c in outputs.columns if str(c).startswith(PROBA_PREFIX)]
+    if not columns:
+        return None
+    labels = [str(c)[len(PROBA_PREFIX) :] for c in columns]
+    return quality.Probabilities(labels, outputs[columns].to_numpy(dtype=float))
+
+
+def _shift(base: pd.DataFrame, cand: pd.DataFrame, task: str, policy: dict[str, Any]) -> list[Finding]:
+    """Shift of the predictions (regression) or of each class probability (classifiers)."""
+    if task == "regression":
+        return shift.distribution_shift(_score(base, task), _score(cand, task), policy)  # type: ignore[arg-type]
+    b, c = _probabilities(base), _probabilities(cand)
+    if b is None or c is None:
+        reason = "no class probabilities on both sides (the model has no predict_proba)"
+        return [Finding("prediction shift", "shift", "skip", f"prediction shift: {reason}", "")]
+    labels = b.labels[1:] if len(b.labels) == 2 else b.labels  # binary: one probability says it all
+    findings = []
+    for label in labels:
+        for finding in shift.distribution_shift(b.of(label), c.of(label), policy):
+            if len(b.labels) > 2:
+                finding.name += f" [{label}]"
+                finding.message = f"P({label}): {finding.message}"
+            findings.append(finding)
+    return findings
 
 
 def _quality(
@@ -352,15 +378,16 @@ def _quality(
             q["seed"],
         )
     else:
-        estimates = quality.classification_estimates(
+        estimates, skipped = quality.classification_estimates(
             _truth_values(truth, task),
             _values(base, task),
             _values(cand, task),
-            _score(base, task),
-            _score(cand, task),
+            _probabilities(base),
+            _probabilities(cand),
             q["resamples"],
             q["seed"],
         )
+        return quality.judge(estimates, len(truth), policy, skipped)
     return quality.judge(estimates, len(truth), policy)
 
 

@@ -25,7 +25,6 @@ from mlgate.training import git_commit
 from mlgate.workflow import predict_file, train_artifact
 
 BASELINE, CANDIDATE = "v1", "v2"
-LOCUSTFILES = Path("locustfiles")
 ASV_BENCH = "Inference.time_predict|ModelSize|Quality"
 # Short but honest: five interleaved runs per version, trimmed, two users, single rows and batches,
 # each run sized in requests from the served model's measured speed on this machine.
@@ -104,9 +103,6 @@ def _asv_checks(results: Path, say: Any, policy: dict[str, Any]) -> list[Finding
 
 def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]) -> list[Finding]:
     """Serve both versions on loopback, check served = offline, run interleaved load against both."""
-    if not LOCUSTFILES.joinpath("predict_users.py").is_file():
-        say(f"4/6 and 5/6 skipped: no {LOCUSTFILES}/ here (run the demo from the mlgate checkout)")
-        return []
     findings: list[Finding] = []
     holdout = reference.holdout_frame()
     with serve.background(models / BASELINE) as base_url, serve.background(models / CANDIDATE) as cand_url:
@@ -128,7 +124,7 @@ def _served_checks(models: Path, results: Path, say: Any, policy: dict[str, Any]
                 (canary_out, base_url, "v1 vs v1"),
             ):
                 load.interleaved(
-                    LOCUSTFILES,
+                    load.default_locustfiles(),
                     base_url,
                     candidate_url,
                     LOAD_RUNS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Exit codes shared by every command (DESIGN.md: 0 ok, 1 regression, 2 bad input, 130 interrupted).
+# Exit codes shared by every command (docs/design.md: 0 ok, 1 regression, 2 bad input, 130 interrupted).
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2

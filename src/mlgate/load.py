@@ -120,6 +120,15 @@ def check_plan(plan: LoadPlan) -> None:
         raise MlgateError("--warmup/--cooldown: they leave nothing of the run; shorten them or run longer")
 
 
+SHIPPED_LOCUSTFILES = Path(__file__).parent / "locust" / "files"
+
+
+def default_locustfiles(project_dir: Path | None = None) -> Path:
+    """The repository's ``locustfiles/`` when it has its own users, else the ones mlgate ships."""
+    own = (project_dir or Path.cwd()) / "locustfiles"
+    return own if (own / "predict_users.py").is_file() else SHIPPED_LOCUSTFILES
+
+
 def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> list[str]:
     """The locust command line for one headless, time-bounded run writing into ``out``."""
     open_loop = plan.rate > 0 or bool(plan.step_rates)
@@ -188,8 +197,8 @@ def run_once(
     """One load run into the new folder ``out``; returns its summary."""
     if not (locustfiles / "predict_users.py").is_file():
         raise MlgateError(
-            f"--locustfiles: {locustfiles} has no predict_users.py; run from the mlgate "
-            "checkout or pass --locustfiles"
+            f"--locustfiles: {locustfiles} has no predict_users.py; write one (`from mlgate.locust.users "
+            "import BatchUser, SingleRowUser`) or leave --locustfiles out to use mlgate's own"
         )
     with atomic.new_directory(out, force=force) as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -219,6 +228,8 @@ def run_once(
                 f"is the server up? {tail.strip().splitlines()[-1] if tail.strip() else ''}"
             )
         summary = summarise(samples, plan, cpu_seconds=cpu, wall_seconds=wall, processes=plan.processes)
+        summary["locust"] = locust_counts(tmp / "locust.json")
+        summary["warnings"] += short_run_warnings(summary, plan)
         summary.update(
             host=host,
             label=label,
@@ -228,6 +239,38 @@ def run_once(
         )
         (tmp / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def locust_counts(path: Path) -> dict[str, Any]:
+    """Requests and failures as locust itself counted them (its JSON is complete, unlike its CSV)."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"requests": None, "failures": None, "error_rate": None}
+    requests = sum(int(e.get("num_requests", 0)) for e in entries)
+    failures = sum(int(e.get("num_failures", 0)) for e in entries)
+    return {
+        "requests": requests,
+        "failures": failures,
+        "error_rate": failures / requests if requests else None,
+    }
+
+
+def short_run_warnings(summary: dict[str, Any], plan: LoadPlan) -> list[str]:
+    """Say so when the measured window is much shorter than asked, or when the window holds nothing."""
+    warnings = []
+    asked = len(plan.step_rates) * plan.step_seconds if plan.step_rates else plan.run_seconds
+    measured = summary["window_seconds"] + plan.warmup_seconds + plan.cooldown_seconds
+    if not plan.requests and measured < asked / 2:
+        warnings.append(
+            f"the samples span {measured:.1f} s of the {asked:g} s asked (locust's start-up or a stalled "
+            "server ate the rest): run longer, or size the run in requests with --requests"
+        )
+    if summary["samples_in_window"] == 0:
+        rate = summary["locust"]["error_rate"]
+        seen = f"; locust counted an error rate of {rate:.2%}" if rate is not None else ""
+        warnings.append(f"no request fell inside the window after --warmup/--cooldown{seen}")
+    return warnings
 
 
 def read_samples(folder: Path) -> pd.DataFrame:

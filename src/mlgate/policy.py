@@ -34,9 +34,11 @@ DEFAULTS: dict[str, Any] = {
             "accuracy": 0.005,
             "roc_auc": 0.005,
             "log_loss": 0.01,
+            "brier": 0.01,
+            "macro_f1": 0.005,
         },
     },
-    # Minimum effects θ: a timing change smaller than this is never a regression (DESIGN.md).
+    # Minimum effects θ: a timing change smaller than this is never a regression (docs/design.md).
     "latency": {"p50": 0.05, "p95": 0.05, "p99": 0.10, "throughput": 0.05, "error_rate": 0.005},
     "timing": {"time": 0.05, "training": 0.025, "memory": 0.05, "size": 0.10, "track": 0.01},
     "shift": {
@@ -48,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
         "min_segment_rows": 30,
     },
 }
-RELATIVE_MARGINS = frozenset({"rmse", "mae", "log_loss"})
+RELATIVE_MARGINS = frozenset({"rmse", "mae", "log_loss", "brier"})
 _COLUMN_KEYS = {"rtol", "atol"}
 
 

@@ -14,6 +14,7 @@ from mlgate.errors import MlgateError
 from mlgate.tables import conform
 
 PREDICTION = "prediction"
+PROBA_PREFIX = "proba_"  # one column of class probabilities per label
 
 
 def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -35,7 +36,7 @@ def predict(artifact: Artifact, features: pd.DataFrame, source: str) -> pd.DataF
     values, probabilities = predict_arrays(artifact, features, source)
     out = pd.DataFrame({PREDICTION: values}, index=features.index)
     for label, column in (probabilities or {}).items():
-        out[f"proba_{label}"] = column
+        out[f"{PROBA_PREFIX}{label}"] = column
     return out.reset_index()
 
 
@@ -49,7 +50,10 @@ def predict_arrays(
         if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline[-1], "classes_")):
             return values, None
         proba = pipeline.predict_proba(features)
-    return values, {str(label): proba[:, k] for k, label in enumerate(pipeline[-1].classes_)}
+    # Columns of a C-ordered matrix are strided views: copies serialise (orjson) and write faster.
+    return values, {
+        str(label): np.ascontiguousarray(proba[:, k]) for k, label in enumerate(pipeline[-1].classes_)
+    }
 
 
 def step_outputs(

@@ -213,9 +213,9 @@ def create_app(artifact: Artifact, max_records: int = MAX_RECORDS) -> FastAPI:
         except MlgateError as exc:  # the model itself rejected the values
             return _error(422, [_problem(["body", "records"], str(exc), "value_error")])
         done = time.perf_counter()
-        result: dict[str, Any] = {"predictions": values, "model_version": artifact.version}
+        result: dict[str, Any] = {"predictions": json_ready(values), "model_version": artifact.version}
         if probabilities:
-            result["probabilities"] = probabilities
+            result["probabilities"] = {label: json_ready(p) for label, p in probabilities.items()}
         if ids is not None:
             result["ids"] = ids
         timing = f"parse;dur={(parsed - started) * 1000:.3f}, model;dur={(done - parsed) * 1000:.3f}"
@@ -228,17 +228,25 @@ def create_app(artifact: Artifact, max_records: int = MAX_RECORDS) -> FastAPI:
     return app
 
 
+def json_ready(values: np.ndarray) -> Any:
+    """What orjson can write: numbers as a contiguous array, labels (strings, objects) as a list."""
+    if values.dtype.kind in "biuf":
+        return np.ascontiguousarray(values)
+    return values.tolist()
+
+
 def _error(status: int, problems: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse({"detail": problems}, status_code=status)
 
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn (one call per worker process): the artifact comes from the environment."""
-    from mlgate.spec import load_spec
+    from mlgate.spec import spec_for_artifact
 
-    spec = load_spec(os.environ.get(ENV_SPEC) or None)
+    folder = Path(os.environ[ENV_ARTIFACT])
+    spec = spec_for_artifact(os.environ.get(ENV_SPEC) or None, folder)
     artifact = artifacts.load(
-        Path(os.environ[ENV_ARTIFACT]),
+        folder,
         spec.trusted_types,
         trust_pickle=os.environ.get(ENV_TRUST_PICKLE) == "1",
     )
@@ -257,9 +265,11 @@ def run(
     """Check the artifact loads, then hand over to uvicorn (which forks the workers)."""
     import uvicorn
 
-    from mlgate.spec import load_spec
+    from mlgate.spec import spec_for_artifact
 
-    artifacts.load(artifact_dir, load_spec(spec_ref).trusted_types, trust_pickle=trust_pickle)
+    artifacts.load(
+        artifact_dir, spec_for_artifact(spec_ref, artifact_dir).trusted_types, trust_pickle=trust_pickle
+    )
     os.environ[ENV_ARTIFACT] = str(artifact_dir.resolve())
     os.environ[ENV_SPEC] = spec_ref or ""
     os.environ[ENV_TRUST_PICKLE] = "1" if trust_pickle else ""

@@ -7,6 +7,7 @@ import pandas as pd
 from mlgate import threads
 from mlgate.artifacts import Artifact
 from mlgate.checks.parity import prediction_parity
+from mlgate.errors import MlgateError
 from mlgate.evidence.served import fetch_predictions
 from mlgate.policy import load_policy
 from mlgate.predicting import model_input, predict
@@ -21,7 +22,17 @@ def served_parity(artifact: Artifact, frame: pd.DataFrame, api: str, batch_size:
     served = fetch_predictions(api, frame, artifact.id_column, batch_size)
     policy = load_policy()
     policy["parity"]["required"] = True  # serving must not change a model's answers
-    finding = prediction_parity(offline[["prediction"]], served.loc[offline.index], "regression", policy)[0]
+    task = str(artifact.manifest.get("task") or "regression")
+    missing = sorted(set(offline.columns) - set(served.columns))
+    if missing:
+        raise MlgateError(
+            f"--api: {api} sent no {', '.join(missing)} while the model offline has them; "
+            "serve this artifact with `mlgate serve`"
+        )
+    findings = prediction_parity(offline, served.loc[offline.index, offline.columns], task, policy)
+    # Served values (and, for classifiers, the labels) must equal the offline ones: one finding.
+    failed = [f for f in findings if f.status != "pass"]
+    finding = failed[0] if failed else findings[0]
     finding.name, finding.kind = "served parity", "parity"
-    finding.message = f"{api} vs offline {artifact.version}: {finding.message}"
+    finding.message = f"{api} vs offline {artifact.version}: " + "; ".join(f.message for f in findings)
     return finding

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import json
+import logging
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 
 Task = Literal["regression", "classification"]
 DEFAULT_SPEC = "mlgate.reference:spec"
+log = logging.getLogger("mlgate")
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,53 @@ class ModelSpec:
         return frame.drop(columns=[c for c in (self.id_column, self.target) if c in frame])
 
 
+def spec_reference(reference: str | None = None, project_dir: Path | None = None) -> tuple[str, str]:
+    """The ``module:object`` to use and where it was named: ``--spec``, else ``[tool.mlgate] model``
+    in pyproject, else the embedded default."""
+    if reference is not None:
+        return reference, "--spec"
+    return _spec_from_pyproject(project_dir or Path.cwd())
+
+
+def spec_for_artifact(reference: str | None, artifact_dir: Path) -> ModelSpec:
+    """The spec an artifact is read with: ``--spec`` when given (one line if the artifact was trained
+    with another), else the one its manifest records when that imports, else the project's."""
+    recorded = _recorded_spec(artifact_dir)
+    if reference is not None:
+        if recorded and recorded != reference:
+            log.warning(
+                "%s was trained with spec %s; reading it with --spec %s as asked",
+                artifact_dir,
+                recorded,
+                reference,
+            )
+        return load_spec(reference)
+    if recorded:
+        try:
+            return load_spec(recorded)
+        except MlgateError as exc:
+            log.warning(
+                "%s: its spec %s does not import here (%s); using the project's", artifact_dir, recorded, exc
+            )
+    return load_spec()
+
+
+def _recorded_spec(artifact_dir: Path) -> str | None:
+    try:
+        manifest = json.loads((artifact_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not an artifact folder (a prediction file), or unreadable: the loader says why
+    recorded = manifest.get("spec") if isinstance(manifest, dict) else None
+    return recorded if isinstance(recorded, str) and recorded else None
+
+
 def load_spec(reference: str | None = None, project_dir: Path | None = None) -> ModelSpec:
     """Resolve ``module:object``, else ``[tool.mlgate] model`` in pyproject, else the default."""
-    flag = "--spec"
-    if reference is None:
-        reference, flag = _spec_from_pyproject(project_dir or Path.cwd())
+    reference, flag = spec_reference(reference, project_dir)
     module_name, sep, attr = reference.partition(":")
     if not sep or not module_name or not attr:
         raise MlgateError(f"{flag}: {reference!r} is not MODULE:OBJECT; write it like {DEFAULT_SPEC!r}")
+    _importable(project_dir or Path.cwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -73,6 +116,14 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
             "mlgate.ModelSpec; return or define a ModelSpec there"
         )
     return obj
+
+
+def _importable(project_dir: Path) -> None:
+    """A spec in the user's repository imports without installing it, as `python -m` would find it
+    (the project folder, and its ``src/`` in a src layout)."""
+    for folder in (project_dir / "src", project_dir):
+        if folder.is_dir() and str(folder.resolve()) not in sys.path:
+            sys.path.insert(0, str(folder.resolve()))
 
 
 def _spec_from_pyproject(project_dir: Path) -> tuple[str, str]:

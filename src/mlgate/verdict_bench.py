@@ -361,7 +361,7 @@ def record(runs: int, folder: Path) -> dict[str, Any]:
         with serve.background(model) as url:
             for k in range(runs):
                 out = Path(tmp) / f"run-{k:02d}"
-                load.run_once(Path("locustfiles"), url, plan, out)
+                load.run_once(load.default_locustfiles(), url, plan, out)
                 samples = load.read_samples(out / "samples")
                 first, last = samples["start"].min(), samples["start"].max()
                 window = samples[(samples["start"] >= first + 1) & (samples["start"] <= last - 0.5)]

@@ -12,7 +12,7 @@ import pandas as pd
 from mlgate import artifacts, atomic, threads
 from mlgate.errors import MlgateError
 from mlgate.predicting import model_input, predict, step_outputs
-from mlgate.spec import DEFAULT_SPEC, load_spec
+from mlgate.spec import load_spec, spec_for_artifact, spec_reference
 from mlgate.tables import SUFFIXES, read_table, write_table
 
 log = logging.getLogger("mlgate")
@@ -28,7 +28,8 @@ def train_artifact(
 
     if out.exists() and not force:
         raise MlgateError(f"--out: {out} already exists; choose another folder or pass --force to replace it")
-    spec = load_spec(spec_ref)
+    used, _ = spec_reference(spec_ref)
+    spec = load_spec(used)
     if version not in spec.versions:
         raise MlgateError(
             f"--version: {spec.name} has no version {version!r}; choose one of {', '.join(spec.versions)}"
@@ -37,8 +38,8 @@ def train_artifact(
     train, holdout = spec.load_train(), spec.load_holdout()
     log.debug("training %s %s on %s rows", spec.name, version, f"{len(train):,}")
     pipeline, timing = training.fit(spec, version, train, thread_limit=thread_limit)
-    manifest = training.manifest(spec, version, pipeline, train, holdout, timing, spec_ref or DEFAULT_SPEC)
-    artifacts.save(out, pipeline, manifest, force=force)
+    manifest = training.manifest(spec, version, pipeline, train, holdout, timing, used)
+    artifacts.save(out, pipeline, manifest, force=force, trusted_types=spec.trusted_types)
     shown = ", ".join(f"{k} {v:.4g}" for k, v in manifest["metrics"].items())
     return f"trained {spec.name} {version} in {timing['wall_seconds']:.2f} s -> {out} (holdout {shown})"
 
@@ -62,7 +63,7 @@ def predict_file(
             raise MlgateError(
                 f"--out: {target} already exists; choose another path or pass --force to replace it"
             )
-    spec = load_spec(spec_ref)
+    spec = spec_for_artifact(spec_ref, artifact_dir)
     artifact = artifacts.load(artifact_dir, spec.trusted_types, trust_pickle=trust_pickle)
     frame = read_table(data_file)
     features = model_input(artifact, frame, f"--data {data_file}")

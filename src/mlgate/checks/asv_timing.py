@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlgate.checks.runs import RunValues, judge_all
-from mlgate.evidence.asv_results import CommitResults, Measurement
+from mlgate.evidence.asv_results import CommitResults, Measurement, check_same_design
 from mlgate.report import Finding, Status
 
 # asv has no notion of direction; ours, by the benchmark's name.
@@ -31,6 +31,7 @@ def asv_findings(
     history: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Finding]:
     """Every benchmark of the two commits compared, plus overhead and per-row cost."""
+    check_same_design(base, cand)
     findings: list[Finding] = []
     same_machine = base.machine == cand.machine and _hardware(base) == _hardware(cand)
     if not same_machine:

@@ -8,7 +8,7 @@ from typing import Any
 from mlgate.checks.runs import RunValues, judge_all
 from mlgate.report import Finding
 
-# Requests a run needs for a tail percentile to mean something (DESIGN.md sample plans).
+# Requests a run needs for a tail percentile to mean something (docs/design.md, sample plans).
 MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
 
 

@@ -77,16 +77,37 @@ def regression_estimates(truth: Array, base: Array, cand: Array, resamples: int,
     ]
 
 
+@dataclass(frozen=True)
+class Probabilities:
+    """Class probabilities of one side: one column per class label (as text), rows as the labels'."""
+
+    labels: list[str]
+    matrix: Array
+
+    def of(self, label: object) -> Array:
+        """The probability column of ``label`` (zeros if the model never saw that class)."""
+        if str(label) in self.labels:
+            return self.matrix[:, self.labels.index(str(label))]
+        return np.zeros(self.matrix.shape[0])
+
+
+MAX_F1_CLASSES = 50  # macro-F1 bootstraps three count columns per class and side
+
+
 def classification_estimates(
     truth: NDArray[Any],
     label_b: NDArray[Any],
     label_c: NDArray[Any],
-    score_b: Array | None,
-    score_c: Array | None,
+    proba_b: Probabilities | None,
+    proba_c: Probabilities | None,
     resamples: int,
     seed: int,
-) -> list[Estimate]:
-    """Accuracy (McNemar exact), ROC AUC (DeLong) and log-loss (paired bootstrap) when binary."""
+) -> tuple[list[Estimate], dict[str, str]]:
+    """Binary or multiclass: accuracy (McNemar exact) and macro-F1 from the labels; log-loss and
+    Brier score (paired bootstrap) from the probabilities, ROC AUC (DeLong) when binary.
+
+    Returns the estimates and, for every metric that does not apply, the reason.
+    """
     right_b, right_c = label_b == truth, label_c == truth
     mcnemar = stats.mcnemar_exact(right_b, right_c)
     estimates = [
@@ -100,30 +121,102 @@ def classification_estimates(
             f"McNemar exact (p = {mcnemar[2]:.3g}; {mcnemar[0]} vs {mcnemar[1]} discordant)",
         ),
     ]
-    classes = np.unique(truth)
-    if score_b is None or score_c is None or classes.size != 2:
-        return estimates
-    positive = (truth == classes[1]).astype(int)
-    estimates.append(auc_estimate(positive, score_b, score_c))
-    pb, pc = np.clip(score_b, 1e-15, 1 - 1e-15), np.clip(score_c, 1e-15, 1 - 1e-15)
-    ll_b = -(positive * np.log(pb) + (1 - positive) * np.log(1 - pb))
-    ll_c = -(positive * np.log(pc) + (1 - positive) * np.log(1 - pc))
-
-    def ratio(sums: Array, _: Array) -> Array:
-        return np.asarray(sums[1] / sums[0] - 1.0)
-
-    estimates.append(
-        Estimate(
-            "log_loss",
-            False,
-            float(ll_b.mean()),
-            float(ll_c.mean()),
-            stats.Bootstrap([ll_b, ll_c], ratio, resamples, seed, relative=True).interval,
-            True,
-            "paired bootstrap",
+    skipped: dict[str, str] = {}
+    classes = np.unique(np.concatenate([truth, label_b, label_c]).astype(str))
+    if classes.size <= MAX_F1_CLASSES:
+        estimates.append(
+            _macro_f1(truth.astype(str), label_b.astype(str), label_c.astype(str), classes, resamples, seed)
         )
+    else:
+        skipped["macro_f1"] = f"{classes.size} classes; macro-F1 is bootstrapped up to {MAX_F1_CLASSES}"
+    if proba_b is None or proba_c is None:
+        reason = "no class probabilities on both sides (the model has no predict_proba)"
+        return estimates, {**skipped, "roc_auc": reason, "log_loss": reason, "brier": reason}
+    seen = np.unique(truth)
+    if seen.size == 2:
+        positive = (truth == seen[1]).astype(int)
+        estimates.append(auc_estimate(positive, proba_b.of(seen[1]), proba_c.of(seen[1])))
+    else:
+        skipped["roc_auc"] = f"binary classifiers only; the labels hold {seen.size} classes"
+    losses = [_log_loss_rows(truth, p) for p in (proba_b, proba_c)]
+    briers = [_brier_rows(truth, p) for p in (proba_b, proba_c)]
+    for name, (b, c) in (("log_loss", losses), ("brier", briers)):
+        estimates.append(
+            Estimate(
+                name,
+                False,
+                float(b.mean()),
+                float(c.mean()),
+                stats.Bootstrap([b, c], _mean_ratio, resamples, seed, relative=True).interval,
+                True,
+                "paired bootstrap",
+            )
+        )
+    return estimates, skipped
+
+
+def _mean_ratio(sums: Array, _: Array) -> Array:
+    return np.asarray(sums[1] / sums[0] - 1.0)
+
+
+def _log_loss_rows(truth: NDArray[Any], proba: Probabilities) -> Array:
+    """Per row: minus the log of the probability given to the true class."""
+    p_true = np.zeros(truth.size)
+    for label in np.unique(truth):
+        rows = truth == label
+        p_true[rows] = proba.of(label)[rows]
+    return np.asarray(-np.log(np.clip(p_true, 1e-15, 1.0)))
+
+
+def _brier_rows(truth: NDArray[Any], proba: Probabilities) -> Array:
+    """Per row: the squared distance of the probability vector from the true class's one-hot vector."""
+    total = np.zeros(truth.size)
+    for label in set(proba.labels) | {str(t) for t in np.unique(truth)}:
+        hit = (truth.astype(str) == label).astype(float)
+        total += (proba.of(label) - hit) ** 2
+    return total
+
+
+def _macro_f1(
+    truth: NDArray[Any],
+    label_b: NDArray[Any],
+    label_c: NDArray[Any],
+    classes: NDArray[Any],
+    resamples: int,
+    seed: int,
+) -> Estimate:
+    """Macro-F1 difference (candidate - baseline), bootstrapping each class's TP, FP and FN counts."""
+    columns: list[Array] = []
+    for labels in (label_b, label_c):
+        for label in classes:
+            truly, said = truth == label, labels == label
+            columns += [
+                (truly & said).astype(float),
+                (~truly & said).astype(float),
+                (truly & ~said).astype(float),
+            ]
+    k = classes.size
+
+    def macro(sums: Array) -> Array:
+        tp, fp, fn = sums[0::3], sums[1::3], sums[2::3]
+        denominator = 2 * tp + fp + fn
+        f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+        return np.asarray(f1.mean(axis=0))
+
+    def difference(sums: Array, _: Array) -> Array:
+        return np.asarray(macro(sums[3 * k :]) - macro(sums[: 3 * k]))
+
+    totals = np.array([[column.sum()] for column in columns])
+    boot = stats.Bootstrap(columns, difference, resamples, seed)
+    return Estimate(
+        "macro_f1",
+        True,
+        float(macro(totals[: 3 * k])[0]),
+        float(macro(totals[3 * k :])[0]),
+        boot.interval,
+        False,
+        "paired bootstrap",
     )
-    return estimates
 
 
 def auc_estimate(positive: NDArray[np.int_], score_b: Array, score_c: Array) -> Estimate:
@@ -139,12 +232,18 @@ def auc_estimate(positive: NDArray[np.int_], score_b: Array, score_c: Array) -> 
     )
 
 
-def judge(estimates: list[Estimate], n_rows: int, policy: dict[str, Any]) -> list[Finding]:
-    """Turn paired estimates into pass / fail / warn findings, family-wise over the metrics."""
+def judge(
+    estimates: list[Estimate], n_rows: int, policy: dict[str, Any], skipped: dict[str, str] | None = None
+) -> list[Finding]:
+    """Turn paired estimates into pass / fail / warn findings, family-wise over the metrics; every
+    metric that does not apply is listed as skipped, with the reason."""
     alpha = float(policy["alpha"])
     family = max(len(estimates), 1)
     margins = policy["quality"]["margins"]
-    return [_judge_one(e, n_rows, alpha, family, float(margins[e.metric])) for e in estimates]
+    findings = [_judge_one(e, n_rows, alpha, family, float(margins[e.metric])) for e in estimates]
+    for metric, reason in (skipped or {}).items():
+        findings.append(Finding(f"quality {metric}", "quality", "skip", f"{metric}: {reason}", metric))
+    return findings
 
 
 def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) -> Finding:
@@ -171,7 +270,8 @@ def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) ->
     level = f"{(1 - alpha) * 100:g}%"
     show = _formatter(e.relative)
     message = (
-        f"{e.metric} {show(abs(interval.estimate))} {direction} ({level} CI {show(interval.low)} to "
+        f"{e.metric} {e.baseline:.4g} -> {e.candidate:.4g}, {show(abs(interval.estimate))} {direction} "
+        f"({level} CI {show(interval.low)} to "
         f"{show(interval.high)}; margin {show(margin)}): {verdict}"
     )
     details: dict[str, Any] = {

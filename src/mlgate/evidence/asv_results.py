@@ -106,6 +106,30 @@ def read_commit(
     )
 
 
+def check_same_design(base: CommitResults, cand: CommitResults) -> None:
+    """Refuse to pair results measured differently: another asv environment (`-E existing` against a
+    virtualenv, other package versions) or another sample plan (quick against full) is a different
+    experiment, and its difference says nothing about the commits."""
+    if base.env_name != cand.env_name:
+        raise MlgateError(
+            f"--asv-results: {base.path.name} was measured in asv environment {base.env_name!r} and "
+            f"{cand.path.name} in {cand.env_name!r}; run both commits in one environment"
+        )
+    plans = {
+        name: (m.samples, cand.measurements[name].samples)
+        for name, m in base.measurements.items()
+        if name in cand.measurements and m.samples and cand.measurements[name].samples
+    }
+    differing = sorted(name for name, (a, b) in plans.items() if a != b)
+    if differing:
+        a, b = plans[differing[0]]
+        raise MlgateError(
+            f"--asv-results: {base.path.name} and {cand.path.name} used different sample plans "
+            f"({differing[0]}: {a} vs {b} samples, {len(differing)} benchmark(s) differ); "
+            "run both commits with the same plan (MLGATE_ASV_PLAN, --quick)"
+        )
+
+
 def _measurements(data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str, Measurement]:
     columns = data.get("result_columns", ["result", "params"])
     out: dict[str, Measurement] = {}

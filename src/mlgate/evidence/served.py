@@ -11,16 +11,19 @@ import numpy as np
 import pandas as pd
 
 from mlgate.errors import MlgateError
+from mlgate.predicting import PREDICTION, PROBA_PREFIX
 from mlgate.tables import json_records
 
 
 def fetch_predictions(
     api: str, frame: pd.DataFrame, id_column: str, batch_size: int = 500, timeout: float = 60.0
 ) -> pd.DataFrame:
-    """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions indexed by id."""
+    """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions (and ``proba_<class>``
+    columns when the API sends class probabilities) indexed by id."""
     url = api.rstrip("/") + "/predict"
     records = json_records(frame)
     predictions: list[Any] = []
+    probabilities: dict[str, list[Any]] = {}
     for start in range(0, len(records), batch_size):
         body = json.dumps({"records": records[start : start + batch_size]}, default=_plain).encode()
         request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
@@ -41,9 +44,10 @@ def fetch_predictions(
                 f"--api: {url} did not answer with one prediction per record; is it mlgate serve?"
             )
         predictions += batch
-    return pd.DataFrame(
-        {"prediction": predictions}, index=pd.Index(frame[id_column].to_numpy(), name=id_column)
-    )
+        for label, column in (answer.get("probabilities") or {}).items():
+            probabilities.setdefault(label, []).extend(column)
+    columns = {PREDICTION: predictions} | {f"{PROBA_PREFIX}{k}": v for k, v in probabilities.items()}
+    return pd.DataFrame(columns, index=pd.Index(frame[id_column].to_numpy(), name=id_column))
 
 
 def _plain(value: Any) -> Any:

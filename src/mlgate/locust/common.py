@@ -1,4 +1,4 @@
-"""Shared helpers for the locustfiles (locust skips files whose names start with "_").
+"""What every mlgate locust user shares (imported by the locustfiles; locust never runs this module).
 
 - request bodies built once, up front, from real rows (a data file, or the reference holdout);
 - every request's raw latency in microseconds written to a samples file per process;
@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-import _run_end  # noqa: F401  (registers how a run ends: --requests, and a lossless distributed end)
 import orjson
 from locust import FastHttpUser, events
 from locust.env import Environment
+
+from mlgate.locust import run_end  # noqa: F401  (registers how a run ends: --requests, a lossless distributed end)
 
 # Imported here, not when the bodies are built: with --processes locust imports this file before it
 # forks the workers, so they share these modules instead of each spending seconds importing them while
@@ -193,7 +194,7 @@ def _finish(environment: Environment, **_: Any) -> None:
 
 
 def check_predictions(response: Any, expected: int) -> None:
-    """Mark a response failed unless it holds ``expected`` finite predictions."""
+    """Mark a response failed unless it holds ``expected`` predictions: finite numbers or labels."""
     if response.status_code != 200:
         response.failure(f"status {response.status_code}: {response.text[:200] if response.text else ''}")
         return
@@ -202,10 +203,15 @@ def check_predictions(response: Any, expected: int) -> None:
     except (orjson.JSONDecodeError, KeyError, TypeError):
         response.failure("response is not {'predictions': [...]}")
         return
-    if len(predictions) != expected or not all(
-        isinstance(p, (int, float)) and math.isfinite(p) for p in predictions
-    ):
-        response.failure(f"expected {expected} finite predictions, got {str(predictions)[:100]}")
+    if len(predictions) != expected or not all(_is_prediction(p) for p in predictions):
+        response.failure(f"expected {expected} predictions, got {str(predictions)[:100]}")
+
+
+def _is_prediction(value: Any) -> bool:
+    """A finite number (regression, numeric labels) or a class label given as text or a boolean."""
+    if isinstance(value, bool | str):
+        return True
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 class PredictUser(FastHttpUser):
@@ -227,6 +233,7 @@ class PredictUser(FastHttpUser):
         body = self.bodies.take(kind)
         expected = 1 if kind == "single" else self.bodies.batch_size
         with self.client.post(
-            "/predict", data=body, headers=self.headers, name=name, catch_response=True, context=context or {}
+            "/predict",
+            data=body,  # type: ignore[arg-type]  # bytes go out as they are; locust's hint says str headers=self.headers, name=name, catch_response=True, context=context or {}
         ) as response:
             check_predictions(response, expected)

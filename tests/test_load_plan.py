@@ -1,0 +1,59 @@
+"""Load plans without running locust: bounds, the locust command line, honest short-run warnings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mlgate import load
+from mlgate.errors import MlgateError
+
+
+@pytest.mark.parametrize(
+    ("plan", "flag"),
+    [
+        (load.LoadPlan(processes=(os.cpu_count() or 1) + 1), "--processes"),
+        (load.LoadPlan(processes=2, rate=10), "--processes"),
+        (load.LoadPlan(requests=-1), "--requests"),
+        (load.LoadPlan(run_seconds=3600), "--run-time"),
+    ],
+)
+def test_plans_outside_the_bounds_are_refused_naming_the_flag(plan: load.LoadPlan, flag: str) -> None:
+    with pytest.raises(MlgateError, match=flag):
+        load.check_plan(plan)
+
+
+def test_a_run_sized_in_requests_keeps_its_time_bound(tmp_path: Path) -> None:
+    command = load.locust_command(
+        Path("locustfiles"), "http://127.0.0.1:1", load.LoadPlan(requests=500), tmp_path
+    )
+    assert command[command.index("--requests") + 1] == "500"
+    assert command[command.index("-t") + 1] == "20s"
+
+
+def summary(window_seconds: float, in_window: int) -> dict[str, object]:
+    return {
+        "window_seconds": window_seconds,
+        "samples_in_window": in_window,
+        "locust": {"requests": 40, "failures": 40, "error_rate": 1.0},
+    }
+
+
+def test_a_run_whose_samples_span_under_half_the_time_asked_says_so() -> None:
+    plan = load.LoadPlan(run_seconds=20, warmup_seconds=2, cooldown_seconds=1)
+    assert load.short_run_warnings(summary(15.0, 300), plan) == []
+    (warning,) = load.short_run_warnings(summary(4.0, 300), plan)
+    assert "7.0 s of the 20 s asked" in warning and "--requests" in warning
+    sized = load.LoadPlan(run_seconds=20, requests=300, warmup_seconds=0, cooldown_seconds=0)
+    assert load.short_run_warnings(summary(2.0, 300), sized) == []  # it ended early by design
+
+
+def test_an_empty_window_reports_the_error_rate_locust_counted(tmp_path: Path) -> None:
+    (tmp_path / "locust.json").write_text(json.dumps([{"num_requests": 40, "num_failures": 40}]))
+    assert load.locust_counts(tmp_path / "locust.json") == {"requests": 40, "failures": 40, "error_rate": 1.0}
+    plan = load.LoadPlan(run_seconds=4, warmup_seconds=2, cooldown_seconds=1)
+    warnings = load.short_run_warnings(summary(0.0, 0), plan)
+    assert any("error rate of 100.00%" in w for w in warnings)
