@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench asv clean
+.PHONY: demo test test-fast lint typecheck pytest bench asv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Unit tests only (no real servers, locust, asv or Chromium): feedback in about a minute.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
 
 # The full asv suite over the last N first-parent commits (rounds interleaved), then the HTML.
 N ?= 5

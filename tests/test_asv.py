@@ -24,6 +24,8 @@ from mlgate.errors import MlgateError
 from mlgate.evidence.asv_results import CommitResults, Measurement, read_commit
 from mlgate.policy import load_policy
 
+pytestmark = pytest.mark.slow  # real asv runs
+
 REPO = Path(__file__).resolve().parent.parent
 FAKE = "f" * 40  # a second "commit" made by editing the real result file
 

@@ -12,6 +12,8 @@ import pytest
 from mlgate.cli import main
 from mlgate.tables import write_table
 
+pytestmark = pytest.mark.slow  # each fault is a real retrain
+
 TRAINED = {
     "faults": ["v1", "imputer_mean", "encoder_arbitrary", "strong_dropped", "over_regularised"],
     "reordered": ["v1"],

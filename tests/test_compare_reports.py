@@ -69,6 +69,7 @@ def test_report_files_follow_the_contract(tmp_path: Path, models: dict[str, Path
     assert html.count("<svg") == 3 and "Feature parity by step" in html
 
 
+@pytest.mark.slow
 def test_regression_is_a_failure_in_junit(tmp_path: Path, models: dict[str, Path]) -> None:
     out = tmp_path / "r"
     policy = tmp_path / "p.toml"
@@ -120,6 +121,7 @@ def test_ids_on_one_side_only_are_reported(tmp_path: Path, predictions: dict[str
     assert join["status"] == "warn" and "10 only in baseline" in join["message"]
 
 
+@pytest.mark.slow
 def test_default_report_folders_never_overwrite(
     tmp_path: Path, models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,8 +8,11 @@ several times slower than ours or one shared with busy processes.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import model_specs
 from conftest import running_server
 from mlgate.cli import main
 from mlgate.load import read_samples
+from mlgate.serve import free_port
 from mlgate.tables import write_table
 
 FAST = "model_specs:fast"
@@ -286,3 +290,66 @@ def test_plain_locust_runs_a_thin_locustfile_over_the_shipped_users(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(read_samples(tmp_path / "samples")) == locust_requests(tmp_path) >= 60
+
+
+@pytest.fixture(scope="module")
+def user_api(fast_models: dict[str, Path]) -> Iterator[str]:
+    """`user_api.py` on uvicorn: an API with its own path, body and answer, serving the fast v1 model."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLGATE_TEST_ARTIFACT": str(fast_models["v1"]),
+        "PYTHONPATH": str(Path(__file__).parent),
+    }
+    command = [sys.executable, "-m", "uvicorn", "user_api:create_app", "--factory", "--port", str(port)]
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{url}/health"):
+            assert process.poll() is None and time.monotonic() < deadline, "user API did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+USER_API = """[tool.mlgate.api]
+path = "/v1/predictions/regression"
+records = ""
+predictions = "predictions"
+"""
+
+
+def test_any_prediction_api_drives_parity_and_plain_locust(
+    user_api: str, fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[tool.mlgate.api] describes a user's API: parity and the shipped locust users speak it."""
+    (tmp_path / "pyproject.toml").write_text(f'[tool.mlgate]\nmodel = "{FAST}"\n\n{USER_API}')
+    (tmp_path / "locustfiles").mkdir()
+    (tmp_path / "locustfiles" / "predict_users.py").write_text(
+        "from mlgate.locust.users import BatchUser, SingleRowUser  # noqa: F401\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    data = ["--data", str(fast_models["holdout"])]
+    assert main(["-q", "parity", str(fast_models["v1"]), "--api", user_api, *data]) == 0
+    assert main(["-q", "parity", str(fast_models["paused"]), "--api", user_api, *data]) == 0  # same answers
+
+    plan = ["-u", "2", "-r", "2", "-t", BOUND, "--requests", "100", "--warmup", "0", "--cooldown", "0"]
+    assert main(["-q", "load", "--host", user_api, *data, *plan, "--out", "run"]) == 0
+    samples = read_samples(tmp_path / "run" / "samples")
+    assert len(samples) == locust_requests(tmp_path / "run") >= 100
+    assert set(samples["status"]) == {200} and samples["ok"].all()
+    assert set(samples["name"]) <= {
+        "/v1/predictions/regression [1 row]",
+        "/v1/predictions/regression [batch]",
+    }

@@ -10,9 +10,12 @@ from PIL import Image
 from conftest import CHROMIUM, screenshot
 from mlgate.cli import main
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed: `apt-get install chromium` (.ci/run does this)"
-)
+pytestmark = [
+    pytest.mark.slow,  # real Chromium
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Chromium is not installed: `apt-get install chromium` (.ci/run does this)"
+    ),
+]
 
 
 def test_report_renders_without_console_errors_and_shows_plots(

@@ -17,6 +17,8 @@ from conftest import running_server
 from mlgate.cli import main
 from mlgate.tables import json_records, write_table
 
+pytestmark = pytest.mark.slow  # real uvicorn servers
+
 
 def post(
     url: str, body: bytes, content_type: str = "application/json"
@@ -137,7 +139,6 @@ def wine_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("version", ["v1", "no_proba"], ids=["multiclass-proba", "labels-only"])
 def test_classifier_served_equals_offline_labels_and_probabilities(
     wine_models: dict[str, Path], version: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -34,6 +34,7 @@ def test_auc_matches_scikit_learn_with_ties() -> None:
     assert stats.auc(truth, score) == pytest.approx(roc_auc_score(truth, score), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_delong_standard_error_agrees_with_the_bootstrap() -> None:
     rng = np.random.default_rng(1)
     n = 1500
@@ -100,6 +101,7 @@ def _quality_trial(seed: int, effect: float, n: int = 10_000) -> str:
     return quality.judge(estimate, n, DEFAULTS)[0].status
 
 
+@pytest.mark.slow
 def test_quality_rule_false_alarms_and_power_in_simulation() -> None:
     """Identical models with noise: <= 1% false alarms; RMSE +2% at 10,000 rows: >= 90% caught."""
     null = [_quality_trial(seed, 0.0) for seed in range(200)]

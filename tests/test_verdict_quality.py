@@ -8,8 +8,11 @@ hundred trials of the cells that carry the targets check that false alarms stay 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mlgate import verdict_bench as vb
+
+pytestmark = pytest.mark.slow  # thousands of simulated designs
 
 
 def rates(

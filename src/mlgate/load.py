@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from mlgate import atomic
+from mlgate.api import load_api
 from mlgate.errors import MlgateError
 
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
@@ -368,7 +369,7 @@ def _steps(endpoints: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
     """Per-step p95 and achieved rate, and the highest step that kept the p95 budget."""
     steps, best = [], None
     for rate in plan.step_rates:
-        name = f"/predict [open loop {rate:g}/s]"
+        name = f"{load_api().path} [open loop {rate:g}/s]"
         data = endpoints.get(name)
         if data is None:
             continue

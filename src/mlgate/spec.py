@@ -96,7 +96,7 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
     module_name, sep, attr = reference.partition(":")
     if not sep or not module_name or not attr:
         raise MlgateError(f"{flag}: {reference!r} is not MODULE:OBJECT; write it like {DEFAULT_SPEC!r}")
-    _importable(project_dir or Path.cwd())
+    importable(project_dir or Path.cwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -118,7 +118,7 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
     return obj
 
 
-def _importable(project_dir: Path) -> None:
+def importable(project_dir: Path) -> None:
     """A spec in the user's repository imports without installing it, as `python -m` would find it
     (the project folder, and its ``src/`` in a src layout)."""
     for folder in (project_dir / "src", project_dir):

@@ -20,6 +20,8 @@ from mlgate import artifacts, compare, reference, threads
 from mlgate.policy import load_policy
 from mlgate.predicting import model_input, predict
 
+pytestmark = pytest.mark.slow  # micro-benchmarks on large data
+
 MILLION = 1_000_000
 
 

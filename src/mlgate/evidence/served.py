@@ -10,22 +10,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlgate.api import ApiShape, load_api
 from mlgate.errors import MlgateError
 from mlgate.predicting import PREDICTION, PROBA_PREFIX
 from mlgate.tables import json_records
 
 
 def fetch_predictions(
-    api: str, frame: pd.DataFrame, id_column: str, batch_size: int = 500, timeout: float = 60.0
+    api: str,
+    frame: pd.DataFrame,
+    id_column: str,
+    batch_size: int = 500,
+    timeout: float = 60.0,
+    shape: ApiShape | None = None,
 ) -> pd.DataFrame:
     """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions (and ``proba_<class>``
     columns when the API sends class probabilities) indexed by id."""
-    url = api.rstrip("/") + "/predict"
+    shape = shape or load_api()
+    url = api.rstrip("/") + shape.path
     records = json_records(frame)
     predictions: list[Any] = []
     probabilities: dict[str, list[Any]] = {}
     for start in range(0, len(records), batch_size):
-        body = json.dumps({"records": records[start : start + batch_size]}, default=_plain).encode()
+        body = json.dumps(shape.body(records[start : start + batch_size]), default=_plain).encode()
         request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -38,13 +45,14 @@ def fetch_predictions(
             ) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise MlgateError(f"--api: cannot reach {url} ({exc}); is `mlgate serve` running there?") from exc
-        batch = answer.get("predictions") if isinstance(answer, dict) else None
-        if not isinstance(batch, list) or len(batch) != len(records[start : start + batch_size]):
+        batch = shape.read_predictions(answer)
+        if batch is None or len(batch) != len(records[start : start + batch_size]):
             raise MlgateError(
-                f"--api: {url} did not answer with one prediction per record; is it mlgate serve?"
+                f"--api: {url} did not answer with one prediction per record at {shape.predictions!r}; "
+                "describe the API in [tool.mlgate.api] (path, records, predictions)"
             )
         predictions += batch
-        for label, column in (answer.get("probabilities") or {}).items():
+        for label, column in shape.read_probabilities(answer).items():
             probabilities.setdefault(label, []).extend(column)
     columns = {PREDICTION: predictions} | {f"{PROBA_PREFIX}{k}": v for k, v in probabilities.items()}
     return pd.DataFrame(columns, index=pd.Index(frame[id_column].to_numpy(), name=id_column))

@@ -21,15 +21,17 @@ import orjson
 from locust import FastHttpUser, events
 from locust.env import Environment
 
+# The reference data and the table reader are imported here, not when the bodies are built: with
+# --processes locust imports this file before it forks the workers, so they share these modules instead
+# of each spending seconds importing them while it cannot answer the master's heartbeat (a busy machine
+# then lost every worker before the first request).
+from mlgate.api import load_api
 from mlgate.locust import run_end  # noqa: F401  (registers how a run ends: --requests, a lossless distributed end)
-
-# Imported here, not when the bodies are built: with --processes locust imports this file before it
-# forks the workers, so they share these modules instead of each spending seconds importing them while
-# it cannot answer the master's heartbeat (a busy machine then lost every worker before the first request).
 from mlgate.reference import holdout_frame
 from mlgate.tables import json_records, read_table
 
 log = logging.getLogger("mlgate.locust")
+API = load_api()  # [tool.mlgate.api] of the project locust runs in: path, body and answer shapes
 SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
 
 
@@ -78,11 +80,11 @@ class Bodies:
         rows = _records(data_file)
         if not rows:
             raise SystemExit(f"--data-file {data_file}: no rows to send")
-        self.single = [orjson.dumps({"records": [row]}, option=orjson.OPT_SERIALIZE_NUMPY) for row in rows]
+        self.single = [orjson.dumps(API.body([row]), option=orjson.OPT_SERIALIZE_NUMPY) for row in rows]
         batches = max(1, len(rows) // batch_size)
         self.batch = [
             orjson.dumps(
-                {"records": rows[k * batch_size : (k + 1) * batch_size]}, option=orjson.OPT_SERIALIZE_NUMPY
+                API.body(rows[k * batch_size : (k + 1) * batch_size]), option=orjson.OPT_SERIALIZE_NUMPY
             )
             for k in range(batches)
         ]
@@ -199,9 +201,11 @@ def check_predictions(response: Any, expected: int) -> None:
         response.failure(f"status {response.status_code}: {response.text[:200] if response.text else ''}")
         return
     try:
-        predictions = orjson.loads(response.content)["predictions"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        response.failure("response is not {'predictions': [...]}")
+        predictions = API.read_predictions(orjson.loads(response.content))
+    except orjson.JSONDecodeError:
+        predictions = None
+    if predictions is None:
+        response.failure(f"the answer holds no list at {API.predictions!r} (see [tool.mlgate.api])")
         return
     if len(predictions) != expected or not all(_is_prediction(p) for p in predictions):
         response.failure(f"expected {expected} predictions, got {str(predictions)[:100]}")
@@ -233,7 +237,11 @@ class PredictUser(FastHttpUser):
         body = self.bodies.take(kind)
         expected = 1 if kind == "single" else self.bodies.batch_size
         with self.client.post(
-            "/predict",
-            data=body,  # type: ignore[arg-type]  # bytes go out as they are; locust's hint says str headers=self.headers, name=name, catch_response=True, context=context or {}
+            API.path,
+            data=body,  # type: ignore[arg-type]  # bytes go out as they are; locust's hint says str
+            headers=self.headers,
+            name=name,
+            catch_response=True,
+            context=context or {},
         ) as response:
             check_predictions(response, expected)

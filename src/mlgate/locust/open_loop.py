@@ -21,7 +21,7 @@ from typing import Any
 from locust import LoadTestShape, task
 from locust.exception import StopUser
 
-from mlgate.locust.common import PredictUser
+from mlgate.locust.common import API, PredictUser
 
 
 class Schedule:
@@ -65,7 +65,7 @@ class OpenLoopUser(PredictUser):
             time.sleep(self.next_due - now)
         due = self.next_due
         self.next_due = max(due + interval, time.time() - interval)  # never build an unbounded backlog
-        self.send("single", f"/predict [open loop {Schedule.rate:g}/s]", context={"intended_start": due})
+        self.send("single", f"{API.path} [open loop {Schedule.rate:g}/s]", context={"intended_start": due})
 
 
 class StepRateShape(LoadTestShape):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from locust import task
 
-from mlgate.locust.common import PredictUser
+from mlgate.locust.common import API, PredictUser
 
 
 class SingleRowUser(PredictUser):
@@ -19,7 +19,7 @@ class SingleRowUser(PredictUser):
 
     @task
     def predict_one(self) -> None:
-        self.send("single", "/predict [1 row]")
+        self.send("single", f"{API.path} [1 row]")
 
 
 class BatchUser(PredictUser):
@@ -29,4 +29,4 @@ class BatchUser(PredictUser):
 
     @task
     def predict_batch(self) -> None:
-        self.send("batch", "/predict [batch]")
+        self.send("batch", f"{API.path} [batch]")
