@@ -48,6 +48,21 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+def train_versions(spec_ref: str, folder: Path) -> dict[str, Path]:
+    """Every version of a test spec trained through the CLI into ``folder``, and its holdout as CSV."""
+    import model_specs
+
+    spec = getattr(model_specs, spec_ref.partition(":")[2])
+    paths = {"holdout": folder / "holdout.csv"}
+    write_table(spec.load_holdout(), paths["holdout"])
+    for version in spec.versions:
+        paths[version] = folder / version
+        assert (
+            main(["-q", "train", "--spec", spec_ref, "--version", version, "--out", str(paths[version])]) == 0
+        )
+    return paths
+
+
 @contextmanager
 def running_server(artifact: Path, *extra: str) -> Iterator[str]:
     """A real `mlgate serve` (uvicorn) on a free loopback port, able to import the test specs."""

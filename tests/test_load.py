@@ -21,12 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import model_specs
-from conftest import running_server
+from conftest import running_server, train_versions
 from mlgate.cli import main
 from mlgate.load import read_samples
 from mlgate.serve import free_port
-from mlgate.tables import write_table
 
 FAST = "model_specs:fast"
 
@@ -39,13 +37,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def fast_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The fast spec's versions, and its holdout as the rows the locust users send."""
-    folder = tmp_path_factory.mktemp("fast")
-    paths = {"holdout": folder / "holdout.csv"}
-    write_table(model_specs.fast.load_holdout(), paths["holdout"])
-    for version in model_specs.fast.versions:
-        paths[version] = folder / version
-        assert main(["-q", "train", "--spec", FAST, "--version", version, "--out", str(paths[version])]) == 0
-    return paths
+    return train_versions(FAST, tmp_path_factory.mktemp("fast"))
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import model_specs
-from conftest import running_server
+from conftest import running_server, train_versions
 from mlgate.cli import main
-from mlgate.tables import json_records, write_table
+from mlgate.tables import json_records
 
 pytestmark = pytest.mark.slow  # real uvicorn servers
 
@@ -130,13 +130,7 @@ WINE = "model_specs:wine"
 
 @pytest.fixture(scope="module")
 def wine_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("wine")
-    paths = {"holdout": folder / "holdout.csv"}
-    write_table(model_specs.wine.load_holdout(), paths["holdout"])
-    for version in model_specs.wine.versions:
-        paths[version] = folder / version
-        assert main(["-q", "train", "--spec", WINE, "--version", version, "--out", str(paths[version])]) == 0
-    return paths
+    return train_versions(WINE, tmp_path_factory.mktemp("wine"))
 
 
 @pytest.mark.parametrize("version", ["v1", "no_proba"], ids=["multiclass-proba", "labels-only"])

@@ -368,8 +368,9 @@ def summarise(
 def _steps(endpoints: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
     """Per-step p95 and achieved rate, and the highest step that kept the p95 budget."""
     steps, best = [], None
+    path = load_api().path  # the locust users name their endpoints by the API's path
     for rate in plan.step_rates:
-        name = f"{load_api().path} [open loop {rate:g}/s]"
+        name = f"{path} [open loop {rate:g}/s]"
         data = endpoints.get(name)
         if data is None:
             continue
