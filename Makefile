@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 # The demo's release check may well find a regression (exit 1): that is its answer, not a failure.
 demo: $(STAMP)
-	$(BIN)/mlgate demo; code=$$?; \
+	$(BIN)/mlgate check v1 v2 --spec mlgate.reference:spec --plan quick; code=$$?; \
 	if [ $$code -eq 1 ]; then echo "make demo: the release check found a regression (mlgate exit code 1)"; \
 	elif [ $$code -ne 0 ]; then exit $$code; fi
 

@@ -1,44 +1,5 @@
-"""Inference: time per predict call across batch sizes, and rows per second."""
+"""Inference: time per predict call across batch sizes, and rows per second (mlgate's suite)."""
 
-from __future__ import annotations
+from mlgate.asv_suite.inference import Inference, Throughput
 
-from typing import Any
-
-from .common import FittedModel, plan
-
-BATCH_SIZES = [1, 10, 100, 1_000, 10_000]
-
-
-class Inference(FittedModel):
-    """Time of one ``predict`` call on ``rows`` holdout rows (per-call overhead shows at small sizes)."""
-
-    version = "1"
-    params = [BATCH_SIZES]
-    param_names = ["rows"]
-    # docs/design.md (sample plans): >= 10 rounds x >= 10 samples; 20 x 5 keeps 100 samples, gives the
-    # trimmed paired rule enough rounds to shrug off a disturbed one (docs/verdict-quality.md).
-    rounds, repeat = plan(rounds=20, repeat=5)
-    number = 1
-    warmup_time = 0.2
-
-    def setup(self, cache: dict[str, Any], rows: int) -> None:
-        super().setup(cache, rows)
-        self.batch = self.features.iloc[:rows]
-
-    def time_predict(self, cache: dict[str, Any], rows: int) -> None:
-        self.pipeline.predict(self.batch)
-
-
-class Throughput(FittedModel):
-    """Rows per second predicting 10,000 rows in one call (higher is better)."""
-
-    version = "1"
-    rounds = plan(rounds=10, repeat=1)[0]
-    unit = "rows/s"
-
-    def track_rows_per_second(self, cache: dict[str, Any]) -> float:
-        import time
-
-        start = time.perf_counter()
-        self.pipeline.predict(self.features)
-        return len(self.features) / (time.perf_counter() - start)
+__all__ = ["Inference", "Throughput"]

@@ -167,3 +167,35 @@ def test_classifier_served_equals_offline_labels_and_probabilities(
         assert main(["parity", str(wine_models["weak"]), "--api", url, *data, "--spec", WINE]) == (
             1 if version == "v1" else 2
         )
+
+
+@pytest.mark.parametrize("version", ["v1", "no_proba"], ids=["multiclass-proba", "labels-only"])
+def test_classifier_health_bad_requests_and_nulls_are_never_500(
+    wine_models: dict[str, Path], version: str
+) -> None:
+    """The reference model's health, bad-request and null tests, for both kinds of classifier."""
+    row = records(model_specs.wine.load_holdout().iloc[:1])[0]
+
+    def body(**change: Any) -> bytes:
+        return json.dumps({"records": [{**row, **change}]}).encode()
+
+    without = {k: v for k, v in row.items() if k != "alcohol"}
+    bad = [
+        ("not json", b"{nope", "application/json", 422),
+        ("empty records", b'{"records": []}', "application/json", 422),
+        ("record not an object", b'{"records": [1]}', "application/json", 422),
+        ("string for a number", body(alcohol="strong"), "application/json", 422),
+        ("missing field", json.dumps({"records": [without]}).encode(), "application/json", 422),
+        ("unknown field", body(vintage=1999), "application/json", 422),
+        ("null the model cannot take", body(alcohol=None), "application/json", 422),
+        ("wrong content type", body(), "text/plain", 415),
+        ("too many records", json.dumps({"records": [row] * 1001}).encode(), "application/json", 413),
+    ]
+    with running_server(wine_models[version], "--spec", WINE) as url:
+        with urllib.request.urlopen(f"{url}/health") as response:
+            assert json.loads(response.read()) == {"status": "ok", "model_version": version}
+        for label, payload, content_type, expected in bad:
+            status, answer, _ = post(url, payload, content_type)
+            assert status == expected, (label, status, answer)
+        status, answer, _ = post(url, body())
+        assert status == 200 and answer["predictions"][0] in ("barolo", "grignolino", "barbera")

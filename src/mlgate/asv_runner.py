@@ -21,7 +21,7 @@ def private_config(repo: Path, folder: Path) -> Path:
     repo, folder = repo.resolve(), folder.resolve()
     source = repo / "asv.conf.json"
     if not source.is_file():
-        raise MlgateError(f"{source} is missing; run from the mlgate checkout")
+        raise MlgateError(f"{source} is missing; run `mlgate init` in your repo to write it")
     config = json.loads(source.read_text(encoding="utf-8"))
     config.update(
         repo=str(repo),
@@ -72,8 +72,38 @@ def run_existing(
         "--record-samples",
         "--machine",
         machine,
-        "--bench",
-        bench,
+        *_bench(bench),
         env=plan,
     )
     return folder / "results"
+
+
+def run_commits(repo: Path, commits: list[str], bench: str, env: dict[str, str] | None = None) -> Path:
+    """Benchmark ``commits`` with the repo's own asv.conf.json (its environments, its results history),
+    rounds interleaved across the commits, then publish the HTML; returns asv's results folder."""
+    config = (repo / "asv.conf.json").resolve()
+    machine = socket.gethostname()
+    folder = config.parent / ".asv"
+    folder.mkdir(exist_ok=True)
+    hashes = folder / "check-commits.txt"
+    hashes.write_text("\n".join(commits) + "\n", encoding="utf-8")
+    asv(config, "machine", "--yes", "--machine", machine, env=env)
+    asv(
+        config,
+        "run",
+        "--record-samples",
+        "--interleave-rounds",
+        "--machine",
+        machine,
+        *_bench(bench),
+        f"HASHFILE:{hashes}",
+        env=env,
+        timeout=5400,
+    )
+    asv(config, "publish", env=env)
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    return config.parent / str(settings.get("results_dir", "results"))
+
+
+def _bench(regex: str) -> list[str]:
+    return ["--bench", regex] if regex else []

@@ -65,17 +65,32 @@ def data(
     out: Annotated[Path, typer.Option("--out", help="Folder for train and holdout files.")] = Path(
         "results/data"
     ),
+    spec: SpecOption = None,
     rows: Annotated[
-        int, typer.Option("--rows", min=1, help="Training rows (holdout gets about the same).")
-    ] = 1460,
-    seed: Annotated[int, typer.Option("--seed", help="Generator seed.")] = 0,
+        int | None,
+        typer.Option("--rows", min=1, help="Reference model only: training rows to generate (default 1460)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Reference model only: generator seed.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
 ) -> None:
-    """Generate the reference house-price data (seeded, offline) as train and holdout files."""
+    """Export the model spec's train and holdout files (the reference model's are generated, seeded)."""
     from mlgate import reference
+    from mlgate.spec import load_spec
     from mlgate.tables import write_table
+    from mlgate.workflow import export_data
 
+    model_spec = load_spec(spec)
+    if model_spec is not reference.spec:
+        if rows is not None or seed != 0:
+            raise MlgateError(
+                f"--rows/--seed: only the reference model generates data; {model_spec.name}'s are its own"
+            )
+        with console.err.status(f"exporting {model_spec.name}'s data"):
+            paths = export_data(model_spec, out, fmt, force)
+        console.out.print(f"wrote {escape(str(paths[0]))} and {escape(str(paths[1]))}")
+        return
+    rows = rows or reference.TRAIN_ROWS
     if fmt not in ("csv", "parquet"):
         raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
     holdout_rows = max(1, round(rows * reference.HOLDOUT_ROWS / reference.TRAIN_ROWS))
@@ -90,9 +105,93 @@ def data(
 
 
 @app.command()
+def init(
+    spec: SpecOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace files mlgate wrote before.")] = False,
+    mlgate_requirement: Annotated[
+        str | None,
+        typer.Option(
+            "--mlgate-requirement",
+            help="How asv environments and CI install mlgate "
+            "(default: this install's checkout or name==version).",
+        ),
+    ] = None,
+) -> None:
+    """Set this git repo up for mlgate: asv.conf.json, benchmarks/, locustfiles/, pyproject, CI workflow."""
+    from mlgate import project_init
+
+    for line in project_init.run(Path.cwd(), spec, force, mlgate_requirement):
+        console.out.print(escape(line))
+    console.out.print("next: commit these files, then `mlgate check --plan quick` (see the README)")
+
+
+@app.command()
+def check(
+    baseline: Annotated[
+        str | None, typer.Argument(help="A spec version or a git revision (default: the last tag).")
+    ] = None,
+    candidate: Annotated[
+        str | None,
+        typer.Argument(
+            help="A spec version or a git revision (default: the newest version / the working tree)."
+        ),
+    ] = None,
+    spec: SpecOption = None,
+    plan: Annotated[
+        str, typer.Option("--plan", help="quick (minutes) or full (decisive, ~30 min+).")
+    ] = "quick",
+    out: Annotated[Path, typer.Option("--out", help="Results folder (evidence and reports).")] = Path(
+        "results"
+    ),
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Report folder (default: OUT/reports/<time>-<names>).")
+    ] = None,
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", help="Leave out an evidence step: asv or load (repeatable).")
+    ] = None,
+    load_seconds: Annotated[
+        float | None,
+        typer.Option("--load-seconds", min=10, help="Load budget of both designs (default: the plan's)."),
+    ] = None,
+    load_runs: Annotated[
+        int | None,
+        typer.Option("--load-runs", min=2, help="Interleaved load runs a side (default: the plan's)."),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version", help="With git revisions: the spec version to train at both (default: the newest)."
+        ),
+    ] = None,
+) -> int:
+    """The whole release check: train, predict, asv, serve, parity, load, compare; exit 0/1/2."""
+    import dataclasses
+
+    from mlgate import check as checking
+
+    if plan not in checking.PLANS:
+        raise MlgateError(f"--plan: {plan!r} is not one of {', '.join(checking.PLANS)}; choose one of them")
+    unknown = sorted(set(skip or []) - set(checking.SKIPPABLE))
+    if unknown:
+        raise MlgateError(
+            f"--skip: {', '.join(unknown)} is not a step; choose from {', '.join(checking.SKIPPABLE)}"
+        )
+    chosen = dataclasses.replace(
+        checking.PLANS[plan],
+        skip=frozenset(skip or []),
+        load_seconds=load_seconds or checking.PLANS[plan].load_seconds,
+        load_runs=load_runs or checking.PLANS[plan].load_runs,
+    )
+    return checking.run(spec, baseline, candidate, chosen, out, report, version)
+
+
+@app.command()
 def train(
-    version: Annotated[str, typer.Option("--version", help="Version to build, as the spec names it.")],
     out: Annotated[Path, typer.Option("--out", help="Artifact folder to create.")],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="Version to build, as the spec names it (default: the newest)."),
+    ] = None,
     spec: SpecOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder.")] = False,
     threads: ThreadsOption = 1,
@@ -507,10 +606,10 @@ def calibrate(
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path("results"),
 ) -> int:
-    """Run the release check on the embedded reference model: v1 (production) vs v2."""
-    from mlgate import demo as demo_module
+    """`mlgate check v1 v2 --plan quick` on the embedded reference model."""
+    from mlgate import check as checking
 
-    return demo_module.run(out)
+    return checking.run(checking.REFERENCE, "v1", "v2", checking.PLANS["quick"], out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,18 +59,38 @@ def predict_arrays(
 def step_outputs(
     pipeline: Pipeline, features: pd.DataFrame, source: str
 ) -> Iterator[tuple[str, pd.DataFrame]]:
-    """Yield (step name, output of ``pipeline[:k]``) for every transforming step, in order."""
-    current = features
+    """Yield (step name, output of ``pipeline[:k]``) for every transforming step, in order.
+
+    A step that outputs an array is reported with its ``get_feature_names_out`` names (``x0..`` when
+    it has none), while the next step still gets the array it was fitted on: re-wrapping it would make
+    scikit-learn warn "X has feature names" on every call.
+    """
+    current: object = features
+    names = [str(c) for c in features.columns]
     for name, step in pipeline.steps[:-1]:
         with _model_errors(source, name):
             current = step.transform(current)
-        if not isinstance(current, pd.DataFrame):
-            current = pd.DataFrame(
-                np.asarray(current),
-                index=features.index,
-                columns=[f"x{i}" for i in range(np.asarray(current).shape[1])],
-            )
-        yield name, current
+        if isinstance(current, pd.DataFrame):
+            names = [str(c) for c in current.columns]
+            yield name, current
+            continue
+        matrix = np.asarray(current.toarray() if hasattr(current, "toarray") else current)
+        matrix = matrix.reshape(len(features), -1)
+        names = _column_names(step, matrix.shape[1], names)
+        yield name, pd.DataFrame(matrix, index=features.index, columns=names)
+
+
+def _column_names(step: object, width: int, incoming: list[str]) -> list[str]:
+    """The step's own output names, given the names of what came in (a step fitted on an array
+    otherwise calls its columns x0..); ``x0..`` when it has none."""
+    for arguments in ((incoming,), ()):
+        try:
+            names = [str(n) for n in step.get_feature_names_out(*arguments)]  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, TypeError, NotImplementedError):
+            continue
+        if len(names) == width and len(set(names)) == width:
+            return names
+    return [f"x{i}" for i in range(width)]
 
 
 @contextmanager

@@ -31,7 +31,9 @@ class ModelSpec:
     ``build(version)`` returns an unfitted scikit-learn Pipeline whose last step is the estimator;
     ``load_train()`` and ``load_holdout()`` return frames holding ``id_column``, the features and
     ``target``. ``trusted_types`` lists, by full dotted name, the types beyond skops' defaults that
-    the pipeline may contain: loading refuses anything else.
+    the pipeline may contain: loading refuses anything else. ``make_rows(n, seed)``, when given,
+    generates ``n`` labelled rows, so the asv suite can measure batches and training larger than the
+    data files hold.
     """
 
     name: str
@@ -44,6 +46,7 @@ class ModelSpec:
     load_holdout: Callable[[], pd.DataFrame]
     trusted_types: tuple[str, ...] = field(default=())
     seed: int = 0
+    make_rows: Callable[[int, int], pd.DataFrame] | None = None
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's input columns of ``frame``: everything but the id and the target."""

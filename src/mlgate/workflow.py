@@ -12,7 +12,7 @@ import pandas as pd
 from mlgate import artifacts, atomic, threads
 from mlgate.errors import MlgateError
 from mlgate.predicting import model_input, predict, step_outputs
-from mlgate.spec import load_spec, spec_for_artifact, spec_reference
+from mlgate.spec import ModelSpec, load_spec, spec_for_artifact, spec_reference
 from mlgate.tables import SUFFIXES, read_table, write_table
 
 log = logging.getLogger("mlgate")
@@ -20,16 +20,30 @@ STEPS_INDEX = "steps.json"
 INPUT_STEP = "input"  # position 0: the raw rows as the model receives them
 
 
+def export_data(spec: ModelSpec, out: Path, fmt: str, force: bool = False) -> tuple[Path, Path]:
+    """Write the spec's train and holdout frames as ``out/train.FMT`` and ``out/holdout.FMT``."""
+    if f".{fmt}" not in SUFFIXES:
+        raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
+    paths = (out / f"train.{fmt}", out / f"holdout.{fmt}")
+    for path in paths:
+        if path.exists() and not force:
+            raise MlgateError(f"--out: {path} already exists; choose another folder or pass --force")
+    write_table(spec.load_train(), paths[0])
+    write_table(spec.load_holdout(), paths[1])
+    return paths
+
+
 def train_artifact(
-    spec_ref: str | None, version: str, out: Path, force: bool = False, thread_limit: int | None = 1
+    spec_ref: str | None, version: str | None, out: Path, force: bool = False, thread_limit: int | None = 1
 ) -> str:
-    """Train ``version`` of the spec into the artifact folder ``out``; return a one-line summary."""
+    """Train ``version`` (default: the newest) of the spec into ``out``; return a one-line summary."""
     from mlgate import training
 
     if out.exists() and not force:
         raise MlgateError(f"--out: {out} already exists; choose another folder or pass --force to replace it")
     used, _ = spec_reference(spec_ref)
     spec = load_spec(used)
+    version = version or spec.versions[-1]
     if version not in spec.versions:
         raise MlgateError(
             f"--version: {spec.name} has no version {version!r}; choose one of {', '.join(spec.versions)}"

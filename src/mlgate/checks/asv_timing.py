@@ -54,6 +54,13 @@ def asv_findings(
                 Finding(f"asv {name}", "timing", "warn", f"{name}: measured on the {side} only", name)
             )
             continue
+        if b.skipped and c.skipped:
+            findings.append(
+                Finding(
+                    f"asv {name}", "timing", "skip", f"{name}: does not apply to this model (asv: n/a)", name
+                )
+            )
+            continue
         if b.result is None or c.result is None:
             which = " and ".join(s for s, m in (("baseline", b), ("candidate", c)) if m.result is None)
             findings.append(Finding(f"asv {name}", "timing", "error", f"{name}: failed on the {which}", name))

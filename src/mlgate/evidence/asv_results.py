@@ -28,9 +28,10 @@ class Measurement:
     kind: str  # time, peakmem, track
     unit: str
     params: dict[str, str]
-    result: float | None  # asv's own summary (median); None when the benchmark failed
+    result: float | None  # asv's own summary (median); None when the benchmark failed or was skipped
     rounds: list[float] = field(default_factory=list)  # one value per round (median of its samples)
     samples: int = 0
+    skipped: bool = False  # asv stores NaN ("n/a") when setup raised NotImplementedError: it does not apply
 
 
 @dataclass
@@ -159,6 +160,7 @@ def _measurements(data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str,
                 None if result is None or _nan(result) else float(result),
                 _per_round(raw, rounds),
                 len(raw or []),
+                skipped=_nan(result),
             )
     return out
 

@@ -1,6 +1,6 @@
 """What every mlgate locust user shares (imported by the locustfiles; locust never runs this module).
 
-- request bodies built once, up front, from real rows (a data file, or the reference holdout);
+- request bodies built once, up front, from real rows (a data file, or the project's spec holdout);
 - every request's raw latency in microseconds written to a samples file per process;
 - latency and error budgets turned into locust's exit code when the run ends.
 """
@@ -18,16 +18,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
+
+# pandas and scikit-learn are imported here, not when the bodies are built: with --processes locust
+# imports this file before it forks the workers, so they share these modules instead of each spending
+# seconds importing them while it cannot answer the master's heartbeat (a busy machine then lost every
+# worker before the first request).
+import sklearn.pipeline  # noqa: F401
 from locust import FastHttpUser, events
 from locust.env import Environment
 
-# The reference data and the table reader are imported here, not when the bodies are built: with
-# --processes locust imports this file before it forks the workers, so they share these modules instead
-# of each spending seconds importing them while it cannot answer the master's heartbeat (a busy machine
-# then lost every worker before the first request).
 from mlgate.api import load_api
 from mlgate.locust import run_end  # noqa: F401  (registers how a run ends: --requests, a lossless distributed end)
-from mlgate.reference import holdout_frame
+from mlgate.spec import load_spec
 from mlgate.tables import json_records, read_table
 
 log = logging.getLogger("mlgate.locust")
@@ -39,7 +41,9 @@ SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes",
 def _arguments(parser: Any) -> None:
     group = parser.add_argument_group("mlgate")
     group.add_argument(
-        "--data-file", default="", help="CSV/Parquet rows to send (default: the reference holdout)"
+        "--data-file",
+        default="",
+        help="CSV/Parquet rows to send (default: the holdout of the project's [tool.mlgate] model)",
     )
     group.add_argument("--batch-size", type=int, default=100, help="Rows per batch request")
     group.add_argument(
@@ -65,9 +69,12 @@ def _arguments(parser: Any) -> None:
 
 
 def _records(path: str) -> list[dict[str, Any]]:
-    """The rows to send, from --data-file or the reference holdout, missing values as null."""
-    frame = read_table(Path(path), "--data-file") if path else holdout_frame()
-    return json_records(frame)
+    """The rows to send, from --data-file or the spec's holdout (id and features), missing values as null."""
+    if path:
+        return json_records(read_table(Path(path), "--data-file"))
+    spec = load_spec()
+    holdout = spec.load_holdout()
+    return json_records(holdout[[spec.id_column, *spec.features(holdout).columns]])
 
 
 class Bodies:

@@ -52,6 +52,7 @@ spec = ModelSpec(
     load_train=train_frame,
     load_holdout=holdout_frame,
     trusted_types=TRUSTED_TYPES,
+    make_rows=lambda n, seed: generate(n, seed=seed, first_id=10_000_001),
 )
 
 __all__ = [

@@ -1,0 +1,337 @@
+"""`mlgate check`: the whole release check of the configured model, baseline vs candidate.
+
+Train and predict both sides, asv of both (interleaved commits, or both versions in this
+environment), serve both, served parity, interleaved load with an A/A canary, one compare, one report.
+A side is a spec version (both built from this checkout) or a git revision (each built from its own
+tree; the candidate defaults to the working tree, the baseline to the last tag).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.markup import escape
+
+from mlgate import artifacts, asv_runner, calibration, console, load, revisions, serve
+from mlgate import compare as comparing
+from mlgate.checks.asv_timing import asv_findings
+from mlgate.checks.latency import MIN_REQUESTS, latency_findings
+from mlgate.checks.runs import apply_canary
+from mlgate.errors import EXIT_OK, EXIT_REGRESSION, MlgateError
+from mlgate.evidence.asv_results import read_commit
+from mlgate.evidence.load_runs import read_runs
+from mlgate.evidence.served import fetch_predictions
+from mlgate.policy import load_policy
+from mlgate.report import Finding, files, text
+from mlgate.serving_parity import served_parity
+from mlgate.spec import ModelSpec, load_spec
+from mlgate.tables import write_table
+from mlgate.workflow import export_data, predict_file, train_artifact
+
+REFERENCE = "mlgate.reference:spec"  # `mlgate demo`: the embedded model
+WORKING_TREE = "working tree"
+PROBE_CALLS = 20
+SKIPPABLE = ("asv", "load")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much evidence a check gathers (docs/design.md, sample plans)."""
+
+    name: str
+    asv_bench: str  # asv --bench regex; "" runs the whole suite
+    load_runs: int  # interleaved runs per side
+    load_seconds: float  # measured load of both designs (A/B and the A/A canary), start-ups aside
+    skip: frozenset[str] = frozenset()  # evidence steps left out (SKIPPABLE), each listed as a skip
+
+
+PLANS = {
+    # Short but honest: the model benchmarks with three rounds, five load runs a side within ~3 min.
+    "quick": Plan(
+        "quick", "Inference.time_predict|ModelSize|Quality|ClassQuality|ClassLogLoss|SamePredictions", 5, 200
+    ),
+    # The full suite and sample plans, ten load runs a side within ~20 min: decisive p95 verdicts.
+    "full": Plan("full", "", 10, 1200),
+}
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str  # as named: a version, a tag, a commit or "working tree"
+    version: str | None  # the spec version to train; None: the newest its spec lists at that revision
+    commit: str | None  # None: both sides are versions of this checkout
+
+
+def run(
+    spec_ref: str | None,
+    baseline: str | None,
+    candidate: str | None,
+    plan: Plan,
+    results: Path,
+    report_dir: Path | None = None,
+    version: str | None = None,
+) -> int:
+    """The release check; returns 0 (no regression) or 1 (regression). Errors raise MlgateError."""
+    started = time.perf_counter()
+    say = console.out.print
+    spec = load_spec(spec_ref)
+    base, cand = sides(spec, baseline, candidate, version)
+    # One name for the evidence (results/check/NAME) and the report (results/reports/NAME).
+    name = files.default_folder(results, base.label, cand.label).name
+    work = results / "check" / name
+    report_dir = report_dir or results / "reports" / name
+    if report_dir.exists():
+        raise MlgateError(f"--report: {report_dir} already exists; choose another folder or move it aside")
+    say(
+        f"[bold]mlgate check[/] ({plan.name} plan): {spec.name}, "
+        f"{base.label} (baseline) vs {cand.label} (candidate)"
+    )
+
+    holdout_file = export_data(spec, work / "data", "parquet")[1]
+    say(f"1/6 data: {spec.name}'s train and holdout files in {escape(str(work / 'data'))}")
+    models = work / "models"
+    for role, side in (("baseline", base), ("candidate", cand)):
+        with console.err.status(f"2/6 training the {role} ({side.label})"):
+            summary = _train(spec_ref, side, models / role)
+        say(f"2/6 {role}: {escape(summary)}")
+    for role in ("baseline", "candidate"):
+        with console.err.status(f"3/6 predicting the holdout with the {role}"):
+            out = work / "predictions" / f"{role}.parquet"
+            summary = predict_file(models / role, holdout_file, out, steps=True, spec_ref=spec_ref)
+        say(f"3/6 {role}: {escape(summary)}")
+
+    policy = load_policy()
+    extra = [
+        Finding(step, "timing", "skip", f"{step}: skipped with --skip {step}", step)
+        for step in sorted(plan.skip)
+    ]
+    if "asv" not in plan.skip:
+        extra += _asv_checks(spec_ref, base, cand, plan, work, say, policy)
+    extra += _served_checks(spec, models, work, plan, say, policy)
+    with console.err.status("6/6 comparing the candidate with the baseline"):
+        report = comparing.run(
+            comparing.Inputs(models / "baseline", models / "candidate", spec), policy, extra
+        )
+        if base.commit is not None:  # revisions: name them, with the version each trained
+            report.baseline = f"{base.label} ({report.baseline})"
+            report.candidate = f"{cand.label} ({report.candidate})"
+        files.write(report, report_dir)
+    say("6/6 release check:")
+    text.print_summary(report, console.out)
+    say(
+        f"done in {time.perf_counter() - started:.1f} s. Evidence: {escape(str(work))}, "
+        f"report: {escape(str(report_dir))}/report.html"
+    )
+    return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
+
+
+def sides(
+    spec: ModelSpec, baseline: str | None, candidate: str | None, version: str | None = None
+) -> tuple[Side, Side]:
+    """What BASELINE and CANDIDATE name: both spec versions, or both git revisions (each trained as
+    ``version``, else as the newest version its spec lists)."""
+    here = Path.cwd()
+    if baseline is not None and baseline in spec.versions:
+        if version is not None:
+            raise MlgateError("--version: BASELINE is a spec version already; --version is for git revisions")
+        candidate = candidate or spec.versions[-1]
+        if candidate not in spec.versions:
+            raise MlgateError(
+                f"CANDIDATE: {candidate!r} is not a version of {spec.name} ({', '.join(spec.versions)}); "
+                "with a version as BASELINE the candidate is a version too"
+            )
+        return Side(baseline, baseline, None), Side(candidate, candidate, None)
+    baseline = baseline or revisions.last_tag(here)
+    base_commit = revisions.resolve(here, baseline)
+    if base_commit is None:
+        raise MlgateError(
+            f"BASELINE: {baseline!r} is neither a version of {spec.name} ({', '.join(spec.versions)}) "
+            "nor a git revision here; name one of them"
+        )
+    if candidate is None:
+        head = revisions.resolve(here, "HEAD")
+        label = WORKING_TREE if revisions.is_dirty(here) else (head or "HEAD")[:12]
+        return Side(baseline, version, base_commit), Side(label, version, head)
+    cand_commit = revisions.resolve(here, candidate)
+    if cand_commit is None:
+        raise MlgateError(
+            f"CANDIDATE: {candidate!r} is not a git revision here; name a tag, branch or commit"
+        )
+    return Side(baseline, version, base_commit), Side(candidate, version, cand_commit)
+
+
+def _train(spec_ref: str | None, side: Side, out: Path) -> str:
+    """Train one side: in this process for a version, in its own tree and process for a revision."""
+    if side.commit is None:
+        assert side.version is not None
+        return train_artifact(spec_ref, side.version, out)
+    tree = Path.cwd()
+    if side.label != WORKING_TREE:
+        tree = revisions.export_tree(Path.cwd(), side.commit, out.parent.parent / "trees" / out.name)
+    command = [sys.executable, "-m", "mlgate", "train", "--out", str(out.resolve())]
+    command += ["--spec", spec_ref] if spec_ref else []
+    command += ["--version", side.version] if side.version else []
+    result = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        why = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
+        raise MlgateError(f"training {side.label} in {tree} failed: {' '.join(why)}")
+    return " ".join(result.stdout.split())  # one line, however the subprocess's console wrapped it
+
+
+def _asv_checks(
+    spec_ref: str | None, base: Side, cand: Side, plan: Plan, work: Path, say: Any, policy: dict[str, Any]
+) -> list[Finding]:
+    """asv evidence: both commits interleaved in the repo's environments, or both versions here."""
+    here = Path.cwd()
+    if not (here / "asv.conf.json").is_file() or not (here / "benchmarks").is_dir():
+        say("asv: skipped, no asv.conf.json and benchmarks/ here (`mlgate init` writes them)")
+        return []
+    # SamePredictions compares with the baseline artifact: the "production" model of this check.
+    env = {"MLGATE_BASELINE_ARTIFACT": str((work / "models" / "baseline").resolve())}
+    env |= {"MLGATE_ASV_PLAN": plan.name} if plan.name == "quick" else {}
+    env |= {"MLGATE_BENCH_SPEC": spec_ref} if spec_ref else {}
+    head = revisions.resolve(here, "HEAD")
+    if head is None:
+        say("asv: skipped, not a git checkout (asv labels results by commit)")
+        return []
+    if base.commit is None:
+        runs = {}
+        for role, side in (("baseline", base), ("candidate", cand)):
+            with console.err.status(f"asv: benchmarking {side.label} ({plan.name} plan, this environment)"):
+                side_env = env | {"MLGATE_BENCH_VERSION": str(side.version), "MLGATE_PROJECT_DIR": str(here)}
+                runs[role] = asv_runner.run_existing(
+                    here, work / "asv" / role, plan.asv_bench, head, env=side_env
+                )
+        say(
+            f"asv: {plan.name} benchmarks of {base.label} and {cand.label} in this environment: "
+            f"{escape(str(work / 'asv'))}"
+        )
+        base_results = read_commit(runs["baseline"], head, "asv")
+        return asv_findings(base_results, read_commit(runs["candidate"], head, "asv"), policy)
+    if cand.label == WORKING_TREE:
+        say(
+            "[yellow]asv: skipped[/], the working tree has uncommitted changes and asv measures commits; "
+            "commit them"
+        )
+        return []
+    assert cand.commit is not None
+    with console.err.status(
+        f"asv: {base.label} and {cand.label} interleaved ({plan.name} plan; "
+        "the first run builds the environment)"
+    ):
+        results_dir = asv_runner.run_commits(here, [base.commit, cand.commit], plan.asv_bench, env)
+    say(
+        f"asv: {base.label} and {cand.label} interleaved in asv's environment; "
+        "history in results/asv, HTML in results/html"
+    )
+    machine = socket.gethostname()
+    return asv_findings(
+        read_commit(results_dir, base.commit, "asv", machine=machine),
+        read_commit(results_dir, cand.commit, "asv", machine=machine),
+        policy,
+    )
+
+
+def _served_checks(
+    spec: ModelSpec, models: Path, work: Path, plan: Plan, say: Any, policy: dict[str, Any]
+) -> list[Finding]:
+    """Serve both sides on loopback, check served = offline, run interleaved load against both."""
+    findings: list[Finding] = []
+    holdout = spec.load_holdout()
+    requests_file = work / "data" / "requests.parquet"
+    write_table(holdout[[spec.id_column, *spec.features(holdout).columns]], requests_file)
+    base_dir, cand_dir = models / "baseline", models / "candidate"
+    with serve.background(base_dir) as base_url, serve.background(cand_dir) as cand_url:
+        say(f"4/6 serving the baseline at {base_url} and the candidate at {cand_url}")
+        for role, folder, url in (("baseline", base_dir, base_url), ("candidate", cand_dir, cand_url)):
+            artifact = artifacts.load(folder, spec.trusted_types)
+            with console.err.status(f"4/6 served-vs-offline parity of the {role}"):
+                finding = served_parity(artifact, holdout, url, 500, "the holdout")
+            finding.name = f"served parity {role}"
+            findings.append(finding)
+            say(f"4/6 {escape(finding.message)}")
+        if "load" in plan.skip:
+            return findings
+        load_plan = _load_plan(base_url, holdout, spec.id_column, plan, requests_file, say)
+        out = work / "load" / "ab"
+        canary_out = work / "load" / "aa-canary"
+        with console.err.status("5/6 load") as status:
+            # The A/B design, then the same design with the baseline on both sides: the A/A canary.
+            for folder, candidate_url, what in (
+                (out, cand_url, "baseline vs candidate"),
+                (canary_out, base_url, "baseline vs baseline"),
+            ):
+                load.interleaved(
+                    load.default_locustfiles(),
+                    base_url,
+                    candidate_url,
+                    plan.load_runs,
+                    load_plan,
+                    folder,
+                    progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
+                )
+        say(
+            f"5/6 interleaved load, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
+            f"same design baseline vs baseline as the A/A canary: {escape(str(work / 'load'))}"
+        )
+    history = calibration.load()
+    latency = latency_findings(
+        read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy, history
+    )
+    canary = latency_findings(
+        read_runs(canary_out / "baseline", "canary"),
+        read_runs(canary_out / "candidate", "canary"),
+        policy,
+        history,
+    )
+    # Each check adds its A/A canary to this machine's history: from five runs on, the calibrated rule.
+    calibration.record(canary)
+    findings += apply_canary(latency, canary)
+    return findings
+
+
+def _load_plan(
+    url: str, holdout: pd.DataFrame, id_column: str, plan: Plan, requests_file: Path, say: Any
+) -> load.LoadPlan:
+    """Runs sized in requests from the served model's speed here, within the plan's load budget.
+
+    Machines of one kind differ by 3-4x on pandas-bound models, so a run sized in seconds held 2
+    requests on one machine and hundreds on another; the number of requests is what a verdict needs.
+    """
+    wanted = MIN_REQUESTS["p95"]
+    with console.err.status(f"5/6 measuring the serving speed ({PROBE_CALLS} single-row calls)"):
+        started = time.perf_counter()
+        fetch_predictions(url, holdout.head(PROBE_CALLS), id_column, batch_size=1)
+        per_request = (time.perf_counter() - started) / PROBE_CALLS
+    run_seconds = plan.load_seconds / (4 * plan.load_runs)  # two designs, two sides each
+    requests = max(min(wanted, int(run_seconds / per_request)), 20)
+    say(
+        f"5/6 serving speed here: {per_request * 1000:.0f} ms a call ({1 / per_request:.1f} requests/s); "
+        f"runs of {requests:,} requests"
+    )
+    if requests < wanted:
+        needed = 4 * plan.load_runs * wanted * per_request / 60
+        say(
+            f"[yellow]5/6 note:[/] a p95 verdict needs {wanted:,}+ requests a run, about {needed:.0f} min "
+            f"of load for this design on this machine; the {plan.name} plan's budget is "
+            f"{plan.load_seconds / 60:.1f} min, so expect inconclusive latency verdicts"
+            + (" (`--plan full` allows more)" if plan.name == "quick" else "")
+        )
+    # The time bound is never meant to be reached: three times the expected run, at least 30 s.
+    bound = max(30.0, 3 * requests * per_request)
+    return load.LoadPlan(
+        users=2,
+        spawn_rate=2,
+        run_seconds=bound,
+        requests=requests,
+        warmup_seconds=1,
+        cooldown_seconds=0.5,
+        data_file=requests_file,
+    )
