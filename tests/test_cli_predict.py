@@ -162,7 +162,7 @@ def test_bad_data_is_one_line_exit_2(
             "is a str, not a mlgate.ModelSpec",
         ),
         (["train", "--version", "v9", "--out", "{tmp}/m"], "--version: ames-house-prices has no"),
-        (["train", "--out", "{tmp}/m"], "Missing option '--version'"),
+        (["train", "--version", "v1"], "Missing option '--out'"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(

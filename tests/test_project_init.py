@@ -154,3 +154,28 @@ def _digits_spec(repo: Path) -> object:
         return load_spec(SPEC, repo)
     finally:
         sys.path.remove(str(repo))
+
+
+def test_train_without_a_version_trains_the_newest(repo: Path) -> None:
+    result = mlgate(repo, "train", "--out", "m", "--spec", SPEC)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((repo / "m" / "manifest.json").read_text())["version"] == "slow"  # the last listed
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["v1", "nosuch"], "CANDIDATE: 'nosuch' is not a version of digits"),
+        (["nosuch"], "BASELINE: 'nosuch' is neither a version of digits"),
+        ([], "no git tag to compare with"),
+        (["v1", "retrain", "--version", "v1"], "--version: BASELINE is a spec version"),
+        (["v1", "retrain", "--skip", "serve"], "--skip: serve is not a step"),
+        (["v1", "retrain", "--plan", "huge"], "--plan: 'huge' is not one of quick, full"),
+    ],
+)
+def test_check_usage_errors_are_one_line_exit_2(repo: Path, args: list[str], says: str) -> None:
+    assert mlgate(repo, "init", "--spec", SPEC).returncode == 0
+    result = mlgate(repo, "check", *args)
+    assert result.returncode == EXIT_USAGE and says in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # one message (rich may wrap a long line once)
+    assert not (repo / "results" / "reports").exists()  # nothing written
