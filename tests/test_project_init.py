@@ -179,3 +179,22 @@ def test_check_usage_errors_are_one_line_exit_2(repo: Path, args: list[str], say
     assert result.returncode == EXIT_USAGE and says in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # one message (rich may wrap a long line once)
     assert not (repo / "results" / "reports").exists()  # nothing written
+
+
+def test_every_shipped_track_has_a_direction() -> None:
+    """asv calls every number lower-is-better; mlgate must know which tracks are not."""
+    import inspect
+
+    from mlgate.asv_suite import inference, model
+    from mlgate.checks.asv_timing import HIGHER_IS_BETTER, LOWER_IS_BETTER_TRACKS
+
+    tracks = [
+        name
+        for module in (inference, model)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        for name in dir(cls)
+        if name.startswith("track_")
+    ]
+    assert len(tracks) >= 9
+    for name in tracks:
+        assert name.endswith(HIGHER_IS_BETTER) != name.endswith(LOWER_IS_BETTER_TRACKS), name

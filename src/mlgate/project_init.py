@@ -59,8 +59,12 @@ def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str |
         raise MlgateError(f"{names} already exist(s); move them aside or pass --force to replace them")
     done = []
     for p in planned:
-        (root / p.path).parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_text(root / p.path, p.text)
+        target = root / p.path
+        if target.is_file() and target.read_text(encoding="utf-8") == p.text:
+            done.append(f"unchanged {p.path}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(target, p.text)
         done.append(f"{'replaced' if p.replaces else 'wrote'} {p.path}")
     if _add_ignores(root):
         done.append(f"added {', '.join(IGNORED)} to .gitignore")
