@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgate.asv_suite import BENCH_ROWS, FittedModel, batch_sizes, plan
+from mlgate.asv_suite import BENCH_ROWS, QUICK, FittedModel, batch_sizes, plan
 
 
 class Inference(FittedModel):
     """Time of one ``predict`` call on ``rows`` rows (per-call overhead shows at small sizes)."""
 
     version = "1"
-    params = [batch_sizes([1, 10, 100, 1_000, BENCH_ROWS])]
+    # The quick plan keeps three sizes: enough to split per-call overhead from per-row cost.
+    params = [batch_sizes([1, 100, BENCH_ROWS] if QUICK else [1, 10, 100, 1_000, BENCH_ROWS])]
     param_names = ["rows"]
     # docs/design.md (sample plans): >= 10 rounds x >= 10 samples; 20 x 5 keeps 100 samples, gives the
     # trimmed paired rule enough rounds to shrug off a disturbed one (docs/verdict-quality.md).
