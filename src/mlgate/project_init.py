@@ -164,7 +164,8 @@ def workflow(root: Path, requirement: str) -> str:
     pip = f"mlgate=={metadata.version('mlgate')}" if local else requirement
     note = (
         f"\n          # mlgate was installed from {requirement} when this was written: install it from\n"
-        "          # your index or a git URL here if it is not on PyPI."
+        "          # your index or a git URL here and in asv.conf.json's build_command (or rerun\n"
+        "          # `mlgate init --force --mlgate-requirement REQ`) if it is not on PyPI."
         if local
         else ""
     )
