@@ -28,6 +28,7 @@ class Planned:
     path: Path
     text: str
     replaces: bool  # the file exists and this write would replace it (only with --force)
+    unchanged: bool = False  # the file already holds exactly this text
 
 
 def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str | None = None) -> list[str]:
@@ -59,10 +60,10 @@ def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str |
         raise MlgateError(f"{names} already exist(s); move them aside or pass --force to replace them")
     done = []
     for p in planned:
-        target = root / p.path
-        if target.is_file() and target.read_text(encoding="utf-8") == p.text:
+        if p.unchanged:
             done.append(f"unchanged {p.path}")
             continue
+        target = root / p.path
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic.write_text(target, p.text)
         done.append(f"{'replaced' if p.replaces else 'wrote'} {p.path}")
@@ -74,7 +75,7 @@ def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str |
 def _planned(root: Path, path: Path, text: str) -> Planned:
     existing = root / path
     same = existing.is_file() and existing.read_text(encoding="utf-8") == text
-    return Planned(path, text, existing.exists() and not same)
+    return Planned(path, text, existing.exists() and not same, same)
 
 
 def _shipped(package: str, name: str) -> str:
@@ -196,7 +197,7 @@ def _pyproject(root: Path, reference: str, force: bool) -> Planned:
         return Planned(Path("pyproject.toml"), text.rstrip("\n") + "\n\n" + block, False)
     current = re.search(r'^\[tool\.mlgate\]\s*\nmodel\s*=\s*"([^"]*)"', text, re.MULTILINE)
     if current and current.group(1) == reference:
-        return Planned(Path("pyproject.toml"), text, False)
+        return Planned(Path("pyproject.toml"), text, False, True)
     replaced = re.sub(r"^\[tool\.mlgate\]\s*\n(model\s*=.*\n)?", block, text, count=1, flags=re.MULTILINE)
     return Planned(Path("pyproject.toml"), replaced, True)
 
