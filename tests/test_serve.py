@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import shutil
+import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +19,7 @@ import pytest
 
 import model_specs
 from conftest import running_server, train_versions
+from mlgate import reference
 from mlgate.cli import main
 from mlgate.tables import json_records
 
@@ -44,9 +50,23 @@ def test_health_version_and_openapi(served_v1: str) -> None:
         spec = json.loads(response.read())
     body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     record = body["properties"]["records"]["items"]
-    assert record["properties"]["LotArea"]["type"] == ["integer", "null"]
-    assert record["properties"]["MasVnrType"]["type"] == ["string", "null"]
+    # Nullable only where training saw missing values; numbers within the widened training range.
+    lot_area = record["properties"]["LotArea"]
+    train = reference.train_frame()["LotArea"]
+    span = int(train.max() - train.min())
+    assert lot_area == {
+        "type": "integer",
+        "minimum": 1,  # training saw only positive areas; 10 spans below the least would be negative
+        "maximum": int(train.max()) + 10 * span,
+        "description": "integer; missing values never seen in training",
+    }
+    frontage = record["properties"]["LotFrontage"]
+    assert frontage["type"] == ["number", "null"] and frontage["exclusiveMinimum"] == 0
+    assert record["properties"]["GarageType"]["type"] == ["string", "null"]
+    assert record["properties"]["MasVnrType"]["type"] == "string"  # its "None" is a level, not missing
     assert "GrLivArea" in record["required"]
+    answer = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["properties"]["predictions"]["items"] == {"type": "number"}
 
 
 def test_served_predictions_equal_offline_bit_for_bit(
@@ -97,13 +117,21 @@ def _bad_bodies(row: dict[str, Any]) -> list[tuple[str, bytes, str, int, str]]:
             "field required",
         ),
         ("unknown field", body(Pool="yes"), "application/json", 422, "unknown field"),
+        ("unknown top-level key", b'{"records": [], "x": 1}', "application/json", 422, "unknown field"),
         ("huge number", b'{"records": [' + body()[13:-2] + b', "x": 1e999}]}', "application/json", 422, ""),
+        ("null never seen in training", body(GrLivArea=None), "application/json", 422, "must not be null"),
+        ("integer past int64", body(YearBuilt=2**63), "application/json", 422, "at most"),
+        ("integer below int64", body(YearBuilt=-(2**63) - 1), "application/json", 422, "at least"),
+        ("whole float past int64", body(LotArea=1.7e308), "application/json", 422, "at most"),
+        ("far outside training", body(OverallQual=10**18), "application/json", 422, "at most"),
+        ("zero where training was positive", body(LotArea=0), "application/json", 422, "at least 1"),
+        ("negative where training was positive", body(LotFrontage=-1.0), "application/json", 422, "above 0"),
         ("wrong content type", body(), "text/plain", 415, "application/json"),
         (
             "too many records",
             json.dumps({"records": [row] * 1001}).encode(),
             "application/json",
-            413,
+            422,
             "limit",
         ),
     ]
@@ -119,10 +147,76 @@ def test_bad_requests_are_4xx_with_index_and_field_never_500(served_v1: str, hol
     assert status == 422 and answer["detail"][0]["loc"] == ["body", "records", 1, "LotArea"]
 
 
-def test_null_where_the_model_cannot_take_it_is_422(served_v1: str, holdout: pd.DataFrame) -> None:
+def test_a_body_over_the_limit_is_413_before_it_is_read_and_errors_keep_the_connection(
+    models: dict[str, Path], holdout: pd.DataFrame
+) -> None:
+    row = json.dumps({"records": records(holdout.iloc[:1])}).encode()
+    with running_server(models["v1"], "--max-body-bytes", "2000") as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+        # Content-Length says too much: refused without reading the body.
+        conn.request("POST", "/predict", body=b" " * 5000, headers={"content-type": "application/json"})
+        response = conn.getresponse()
+        assert response.status == 413 and "larger than 2000 bytes" in response.read().decode()
+        conn.close()
+        # No Content-Length (chunked): refused while streaming, at the limit.
+        chunks = iter([b'{"records": [', b" " * 1500, b" " * 1500, b"]}"])
+        conn.request(
+            "POST", "/predict", body=chunks, headers={"content-type": "application/json"}, encode_chunked=True
+        )
+        response = conn.getresponse()
+        assert response.status == 413
+        response.read()
+        conn.close()
+        # A 422 keeps the kept-alive connection: the next request goes over the same socket.
+        conn.request("POST", "/predict", body=b"{nope", headers={"content-type": "application/json"})
+        first = conn.getresponse()
+        assert first.status == 422
+        first.read()
+        socket_before = conn.sock
+        conn.request("POST", "/predict", body=row, headers={"content-type": "application/json"})
+        second = conn.getresponse()
+        assert second.status == 200 and conn.sock is socket_before, second.read()
+        conn.close()
+
+
+def test_a_non_finite_prediction_is_a_422_naming_the_record(
+    models: dict[str, Path], holdout: pd.DataFrame, tmp_path: Path
+) -> None:
+    """An artifact without recorded ranges accepts any int64; an overflowing prediction is no null."""
+    old = tmp_path / "old"
+    shutil.copytree(models["v1"], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for column in manifest["input_schema"]:
+        column.pop("min", None), column.pop("max", None)
+    (old / "manifest.json").write_text(json.dumps(manifest))
     row = records(holdout.iloc[:1])[0]
-    status, answer, _ = post(served_v1, json.dumps({"records": [{**row, "GrLivArea": None}]}).encode())
-    assert status == 422 and "rejected the data" in json.dumps(answer)
+    with running_server(old) as url:
+        good = {"records": [row, {**row, "OverallQual": 10**18}]}
+        status, answer, _ = post(url, json.dumps(good).encode())
+    assert status == 422, answer
+    assert answer["detail"] == [
+        {
+            "loc": ["body", "records", 1],
+            "msg": "the model's prediction for this record is not finite; check its values",
+            "type": "non_finite_prediction",
+        }
+    ]
+
+
+def test_serve_refuses_a_port_in_use_before_saying_it_serves(models: dict[str, Path]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mlgate", "serve", str(models["v1"]), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "--port" in result.stderr and "serving" not in result.stderr
 
 
 WINE = "model_specs:wine"
@@ -189,7 +283,7 @@ def test_classifier_health_bad_requests_and_nulls_are_never_500(
         ("unknown field", body(vintage=1999), "application/json", 422),
         ("null the model cannot take", body(alcohol=None), "application/json", 422),
         ("wrong content type", body(), "text/plain", 415),
-        ("too many records", json.dumps({"records": [row] * 1001}).encode(), "application/json", 413),
+        ("too many records", json.dumps({"records": [row] * 1001}).encode(), "application/json", 422),
     ]
     with running_server(wine_models[version], "--spec", WINE) as url:
         with urllib.request.urlopen(f"{url}/health") as response:

@@ -1,5 +1,5 @@
 """`python -m mlgate` runs the command line."""
 
-from mlgate.cli import run
+from mlgate.launch import run
 
 run()

@@ -72,8 +72,10 @@ def load_api(project_dir: Path | None = None) -> ApiShape:
         table = (
             tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("mlgate", {}).get("api", {})
         )
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError, RecursionError, AttributeError) as exc:  # AttributeError: tool = 5
         raise MlgateError(f"{path}: cannot read it as TOML ({exc}); fix the file") from exc
+    if not isinstance(table, dict):
+        raise MlgateError(f"{where}: must be a table; write [tool.mlgate.api]")
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise MlgateError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")

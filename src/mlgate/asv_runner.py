@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
+from mlgate import interrupts
 from mlgate.errors import MlgateError
 
 
@@ -38,13 +38,11 @@ def private_config(repo: Path, folder: Path) -> Path:
 
 def asv(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 1800) -> str:
     """Run one asv command with ``config``; its output, or an error with the tail of it."""
-    result = subprocess.run(
+    result = interrupts.run_child(
         [sys.executable, "-m", "asv", *args, "--config", str(config)],
-        cwd=config.parent,
-        text=True,
-        capture_output=True,
         timeout=timeout,
-        check=False,
+        what=f"asv {args[0]}",
+        cwd=config.parent,
         env={**os.environ, **(env or {})},
     )
     if result.returncode != 0:

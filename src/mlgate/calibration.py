@@ -26,12 +26,12 @@ def history_path(folder: Path, machine: str | None = None) -> Path:
 def load(folder: Path = DEFAULT_FOLDER, machine: str | None = None) -> dict[str, list[float]]:
     """This machine's A/A history (empty when none was recorded)."""
     path = history_path(folder, machine)
-    if not path.is_file():
+    if not atomic.check_path(path, "--calibration").is_file():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return {str(k): [float(v) for v in values] for k, values in data["history"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise MlgateError(f"{path}: not an A/A history ({exc}); move it away and recalibrate") from exc
 
 
@@ -51,5 +51,7 @@ def record(
     if not added:
         raise MlgateError("calibrate: the A/A evidence gave no judged metric; give at least 2 runs per side")
     path = history_path(folder, machine)
-    atomic.write_text(path, json.dumps({"machine": path.stem, "history": history}, indent=2) + "\n")
+    atomic.write_text(
+        path, json.dumps({"machine": path.stem, "history": history}, indent=2) + "\n", "--calibration"
+    )
     return history

@@ -9,7 +9,6 @@ tree; the candidate defaults to the working tree, the baseline to the last tag).
 from __future__ import annotations
 
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from typing import Any
 import pandas as pd
 from rich.markup import escape
 
-from mlgate import artifacts, asv_runner, calibration, console, load, revisions, serve
+from mlgate import artifacts, asv_runner, atomic, calibration, console, interrupts, load, revisions, serve
 from mlgate import compare as comparing
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import MIN_REQUESTS, latency_findings
@@ -81,20 +80,28 @@ def run(
     """The release check; returns 0 (no regression) or 1 (regression). Errors raise MlgateError."""
     started = time.perf_counter()
     say = console.out.print
+    atomic.check_path(results, "--out")
     spec = load_spec(spec_ref)
     base, cand = sides(spec, baseline, candidate, version)
     # One name for the evidence (results/check/NAME) and the report (results/reports/NAME).
     name = files.default_folder(results, base.label, cand.label).name
     work = results / "check" / name
     report_dir = report_dir or results / "reports" / name
-    if report_dir.exists():
+    if atomic.check_path(report_dir, "--report").exists():
         raise MlgateError(f"--report: {report_dir} already exists; choose another folder or move it aside")
+    # Everything a bad input can break is checked here, before minutes of training and loading.
+    atomic.check_writable(work, "--out")
+    atomic.check_writable(report_dir, "--report")
+    policy = load_policy()
+    if "load" not in plan.skip:
+        calibration.load()  # the A/A history the load step reads and extends
     say(
         f"[bold]mlgate check[/] ({plan.name} plan): {spec.name}, "
         f"{base.label} (baseline) vs {cand.label} (candidate)"
     )
 
     holdout_file = export_data(spec, work / "data", "parquet")[1]
+    interrupts.keep(f"the evidence gathered so far in {work} (no report yet)", key="check")
     say(f"1/6 data: {spec.name}'s train and holdout files in {escape(str(work / 'data'))}")
     models = work / "models"
     for role, side in (("baseline", base), ("candidate", cand)):
@@ -107,7 +114,6 @@ def run(
             summary = predict_file(models / role, holdout_file, out, steps=True, spec_ref=spec_ref)
         say(f"3/6 {role}: {escape(summary)}")
 
-    policy = load_policy()
     extra = [
         Finding(step, "timing", "skip", f"{step}: skipped with --skip {step}", step)
         for step in sorted(plan.skip)
@@ -124,6 +130,7 @@ def run(
             report.baseline = f"{base.label} ({report.baseline})"
             report.candidate = f"{cand.label} ({report.candidate})"
         files.write(report, report_dir)
+        interrupts.keep(f"the complete report in {report_dir} and its evidence in {work}", key="check")
     say("6/6 release check:")
     text.print_summary(report, console.out)
     say(
@@ -179,7 +186,7 @@ def _train(spec_ref: str | None, side: Side, out: Path) -> str:
     command = [sys.executable, "-m", "mlgate", "train", "--out", str(out.resolve())]
     command += ["--spec", spec_ref] if spec_ref else []
     command += ["--version", side.version] if side.version else []
-    result = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
+    result = interrupts.run_child(command, timeout=3600, what=f"training {side.label}", cwd=tree)
     if result.returncode != 0:
         why = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
         raise MlgateError(f"training {side.label} in {tree} failed: {' '.join(why)}")
@@ -245,7 +252,7 @@ def _served_checks(
 ) -> list[Finding]:
     """Serve both sides on loopback, check served = offline, run interleaved load against both."""
     findings: list[Finding] = []
-    holdout = spec.load_holdout()
+    holdout = spec.holdout_rows()
     requests_file = work / "data" / "requests.parquet"
     write_table(holdout[[spec.id_column, *spec.features(holdout).columns]], requests_file)
     base_dir, cand_dir = models / "baseline", models / "candidate"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import sys
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from typer.exceptions import Abort, TyperException
 
-from mlgate import console
-from mlgate.errors import EXIT_INTERRUPTED, MlgateError
+from mlgate import console, interrupts
+from mlgate.errors import MlgateError
 
 app = typer.Typer(
     add_completion=False,
@@ -78,8 +78,12 @@ def data(
     from mlgate import reference
     from mlgate.spec import load_spec
     from mlgate.tables import write_table
-    from mlgate.workflow import export_data
+    from mlgate.workflow import check_new_files, export_data
 
+    if fmt not in ("csv", "parquet"):
+        raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
+    if seed < 0:
+        raise MlgateError(f"--seed: {seed} is negative; give a seed >= 0")
     model_spec = load_spec(spec)
     if model_spec is not reference.spec:
         if rows is not None or seed != 0:
@@ -91,13 +95,11 @@ def data(
         console.out.print(f"wrote {escape(str(paths[0]))} and {escape(str(paths[1]))}")
         return
     rows = rows or reference.TRAIN_ROWS
-    if fmt not in ("csv", "parquet"):
-        raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
+    # Both files are checked before either is written: a refusal never leaves half the data behind.
+    check_new_files([out / f"train.{fmt}", out / f"holdout.{fmt}"], force)
     holdout_rows = max(1, round(rows * reference.HOLDOUT_ROWS / reference.TRAIN_ROWS))
     for name, frame_of in (("train", reference.train_frame), ("holdout", reference.holdout_frame)):
         path = out / f"{name}.{fmt}"
-        if path.exists() and not force:
-            raise MlgateError(f"--out: {path} already exists; choose another folder or pass --force")
         n = rows if name == "train" else holdout_rows
         with console.err.status(f"generating {n:,} {name} rows"):
             write_table(frame_of(seed=seed, n_rows=n), path)
@@ -200,6 +202,7 @@ def train(
     from mlgate import workflow
 
     summary = workflow.train_artifact(spec, version, out, force=force, thread_limit=threads or None)
+    interrupts.keep(f"the artifact in {out}")
     console.out.print(summary)
 
 
@@ -231,6 +234,7 @@ def predict(
         thread_limit=threads or None,
         trust_pickle=trust_pickle,
     )
+    interrupts.keep(f"the predictions in {out}")
     console.out.print(summary)
 
 
@@ -283,16 +287,24 @@ def compare(
 ) -> int:
     """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input."""
     from mlgate import compare as comparing
+    from mlgate.atomic import check_path, check_writable
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
     from mlgate.policy import load_policy
     from mlgate.report import files, text
     from mlgate.spec import spec_for_artifact
 
     policy = load_policy(policy_file)
-    if out is not None and out.exists():
+    if out is not None and check_path(out, "--out").exists():
         raise MlgateError(
             f"--out: {out} already exists; reports are never overwritten, choose another folder"
         )
+    if out is not None:
+        check_writable(out)
+    for flag, value in (("--canary-asv", canary_asv), ("--asv-machine", asv_machine)):
+        if value and not asv_results:
+            raise MlgateError(f"{flag}: it needs --asv-results/--asv-baseline/--asv-candidate; give them too")
+    if canary_load and not (load_baseline or load_candidate):
+        raise MlgateError("--canary-load: it needs --load-baseline and --load-candidate; give them too")
     from mlgate import calibration as calibrating
     from mlgate.checks.runs import apply_canary
 
@@ -304,13 +316,13 @@ def compare(
 
         if not (asv_results and asv_baseline and asv_candidate):
             raise MlgateError("--asv-results/--asv-baseline/--asv-candidate: give all three")
+        rev_a, sep, rev_b = (canary_asv or "").partition(":")
+        if canary_asv and not (sep and rev_a and rev_b):
+            raise MlgateError(f"--canary-asv: {canary_asv!r} is not REV_A:REV_B; name two revisions")
         base_asv = read_commit(asv_results, asv_baseline, "--asv-baseline", machine=asv_machine)
         cand_asv = read_commit(asv_results, asv_candidate, "--asv-candidate", machine=asv_machine)
         timing = asv_findings(base_asv, cand_asv, policy, history)
         if canary_asv:
-            rev_a, sep, rev_b = canary_asv.partition(":")
-            if not sep:
-                raise MlgateError(f"--canary-asv: {canary_asv!r} is not REV_A:REV_B; name two revisions")
             canary = asv_findings(
                 read_commit(asv_results, rev_a, "--canary-asv", machine=asv_machine),
                 read_commit(asv_results, rev_b, "--canary-asv", machine=asv_machine),
@@ -343,6 +355,7 @@ def compare(
         report = comparing.run(inputs, policy, extra)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
+    interrupts.keep(f"the complete report in {folder}")
     text.print_summary(report, console.out)
     console.out.print(f"report: {escape(str(folder))}/report.{{json,md,html,xml}}")
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
@@ -356,15 +369,34 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (one per core).")] = 1,
-    max_records: Annotated[int, typer.Option("--max-records", min=1, help="Records per request.")] = 1000,
+    max_records: Annotated[
+        int, typer.Option("--max-records", min=1, max=100_000, help="Records per request.")
+    ] = 1000,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-body-bytes", min=1024, help="Largest request body (413 beyond it, before it is read)."
+        ),
+    ] = 4 * 1024 * 1024,
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Serve an artifact over HTTP: POST /predict, GET /health, GET /version, /docs."""
     from mlgate import serve as serving
 
-    console.err.print(f"serving {escape(str(artifact))} on http://{host}:{port} with {workers} worker(s)")
-    serving.run(artifact, host, port, workers, spec, trust_pickle, max_records)
+    if workers > (os.cpu_count() or 1):
+        raise MlgateError(f"--workers: {workers} is more than the {os.cpu_count()} CPUs; use one per core")
+    limits = serving.Limits(max_records, max_body_bytes)
+    serving.run(
+        artifact,
+        host,
+        port,
+        workers,
+        spec,
+        trust_pickle,
+        limits,
+        announce=lambda text: console.err.print(escape(text)),
+    )
 
 
 @app.command()
@@ -450,6 +482,8 @@ def load(
         batch_size=batch_size,
     )
     loading.check_plan(plan)
+    if data_file is not None and not data_file.is_file():
+        raise MlgateError(f"--data: {data_file} is not a file; give the CSV or Parquet rows to send")
     locustfiles = locustfiles or loading.default_locustfiles()
     folder = out or Path("results/load") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if baseline_host or candidate_host:
@@ -459,6 +493,8 @@ def load(
             )
         loading.check_target(baseline_host, allow_remote, "--baseline-host")
         loading.check_target(candidate_host, allow_remote, "--candidate-host")
+        loading.check_answers(baseline_host, "--baseline-host")
+        loading.check_answers(candidate_host, "--candidate-host")
         with console.err.status("load") as status:
             summaries = loading.interleaved(
                 locustfiles,
@@ -473,6 +509,7 @@ def load(
         if not host:
             raise MlgateError("--host: give the server URL (or --baseline-host and --candidate-host)")
         loading.check_target(host, allow_remote)
+        loading.check_answers(host)
         with console.err.status(f"loading {host} for {plan.run_seconds:g} s"):
             summaries = [loading.run_once(locustfiles, host, plan, folder)]
     broken = False
@@ -510,13 +547,14 @@ def parity(
     """Training/serving skew: do the API's predictions equal the offline ones? Exit 1 if not."""
     from mlgate import artifacts as artifact_files
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
-    from mlgate.serving_parity import served_parity
+    from mlgate.serving_parity import check_api, served_parity
     from mlgate.spec import spec_for_artifact
     from mlgate.tables import read_table
 
+    check_api(api)
     model_spec = spec_for_artifact(spec, artifact)
     loaded = artifact_files.load(artifact, model_spec.trusted_types, trust_pickle=trust_pickle)
-    frame = read_table(data_file) if data_file else model_spec.load_holdout()
+    frame = read_table(data_file) if data_file else model_spec.holdout_rows()
     with console.err.status(f"sending {len(frame):,} rows to {api}"):
         finding = served_parity(loaded, frame, api, batch_size, str(data_file or "the holdout"))
     style = {"pass": "green", "fail": "bold red"}.get(finding.status, "yellow")
@@ -541,7 +579,7 @@ def calibrate(
         str | None, typer.Option("--host", help="Run an A/A load against this server now.")
     ] = None,
     runs: Annotated[int, typer.Option("--runs", min=2, max=50, help="A/A runs per side.")] = 5,
-    users: Annotated[int, typer.Option("--users", "-u", help="Users per run.")] = 2,
+    users: Annotated[int, typer.Option("--users", "-u", min=1, help="Users per run.")] = 2,
     run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run.")] = "10s",
     calibration: Annotated[Path, typer.Option("--calibration", help="A/A history folder.")] = Path(
         "results/calibration"
@@ -552,6 +590,7 @@ def calibrate(
 
     from mlgate import calibration as calibrating
     from mlgate import load as loading
+    from mlgate.atomic import check_writable
     from mlgate.checks.asv_timing import asv_findings
     from mlgate.checks.latency import latency_findings
     from mlgate.evidence.asv_results import read_commit
@@ -559,12 +598,52 @@ def calibrate(
     from mlgate.policy import load_policy
 
     policy = load_policy()
+    # A broken or unwritable history is found before a load of many seconds, not after it.
+    calibrating.load(calibration)
+    check_writable(calibrating.history_path(calibration), "--calibration")
+    given = {
+        "--load-baseline": load_baseline,
+        "--load-candidate": load_candidate,
+        "--asv-results": asv_results,
+        "--asv-baseline": asv_baseline,
+        "--asv-candidate": asv_candidate,
+    }
+    for group in (
+        ("--load-baseline", "--load-candidate"),
+        ("--asv-results", "--asv-baseline", "--asv-candidate"),
+    ):
+        named = [flag for flag in group if given[flag]]
+        if named and len(named) < len(group):
+            raise MlgateError(f"{'/'.join(group)}: give all of them together (got only {', '.join(named)})")
+    if host and load_baseline:
+        raise MlgateError(
+            "--host/--load-baseline: give either a server to load now or earlier runs, not both"
+        )
     findings = []
     if host:
-        loading.check_target(host, allow_remote=False)
+        loading.check_target(host, allow_remote=True)  # a URL at all; where it points is checked next
+        try:
+            loading.check_target(host, allow_remote=False)
+        except MlgateError as exc:
+            raise MlgateError(
+                f"--host: {host} is not on this machine; calibrate measures this machine's A/A noise, "
+                "serve the baseline on 127.0.0.1 and point --host there"
+            ) from exc
         plan = loading.LoadPlan(users=users, spawn_rate=users, run_seconds=loading.parse_duration(run_time))
+        # load's own checks name load's flags; calibrate words the ones it has itself.
+        window = plan.warmup_seconds + plan.cooldown_seconds
+        if plan.run_seconds <= window:
+            raise MlgateError(
+                f"--run-time: {run_time} leaves nothing after the {window:g} s warm-up and cool-down "
+                f"of each run; give more than {window:g}s"
+            )
         loading.check_plan(plan)
+        loading.check_answers(host)  # a server that is not up fails now, not after ten empty runs
         folder = calibration / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        if folder.exists():
+            raise MlgateError(
+                f"--calibration: {folder} already exists (a calibration started this second); run it again"
+            )
         with console.err.status("A/A load") as status:
             loading.interleaved(
                 loading.default_locustfiles(),
@@ -614,6 +693,7 @@ def demo(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one place turns errors into a one-line message and an exit code."""
+    interrupts.reset()
     try:
         result = app(args=argv, standalone_mode=False, prog_name="mlgate")
     except MlgateError as exc:
@@ -621,16 +701,12 @@ def main(argv: list[str] | None = None) -> int:
             console.err.print_exception()
         console.error(escape(str(exc)))
         return exc.exit_code
-    except (Abort, KeyboardInterrupt):
-        console.error("interrupted; nothing half-written was kept")
-        return EXIT_INTERRUPTED
+    except (Abort, KeyboardInterrupt, interrupts.Interrupted) as exc:
+        # Click turns a KeyboardInterrupt into Abort; the signal is in its context.
+        console.error(escape(interrupts.message()))
+        return interrupts.exit_code(exc.__context__ if isinstance(exc, Abort) and exc.__context__ else exc)
     except TyperException as exc:
         # Usage errors: one line, with the way to more help.
         console.error(f"{escape(exc.format_message())} (see `mlgate --help`)")
         return exc.exit_code
     return result if isinstance(result, int) else 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())

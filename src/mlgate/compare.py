@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import __version__, artifacts, threads
+from mlgate import __version__, artifacts, atomic, threads
 from mlgate.checks import parity, quality, shift
 from mlgate.errors import MlgateError
 from mlgate.predicting import PREDICTION, PROBA_PREFIX, model_input, predict, step_outputs
@@ -22,6 +22,9 @@ from mlgate.tables import read_table
 from mlgate.workflow import INPUT_STEP, STEPS_INDEX, steps_folder
 
 SCATTER_POINTS = 2000
+# Fewest rows both versions must share: PSI's ten bins need a couple of rows each, and a bootstrap
+# interval of fewer rows says more about the draw than about the models.
+MIN_ROWS = 20
 
 
 @dataclass
@@ -74,16 +77,30 @@ def run(inputs: Inputs, policy: dict[str, Any], extra: list[Finding] | None = No
     """Compare the two versions and return the report (nothing is written here)."""
     started = time.perf_counter()
     spec = inputs.spec
+    atomic.check_path(inputs.baseline, "BASELINE")
+    atomic.check_path(inputs.candidate, "CANDIDATE")
     data, data_source = _data(inputs)
     target = inputs.target or spec.target
     if data is not None and target not in data.columns:
         raise MlgateError(
             f"--target: column {target!r} is not in {data_source}; pass --target with the label column's name"
         )
+    segment = policy["shift"]["segment"]
+    if segment and data is not None and segment not in data.columns:
+        raise MlgateError(
+            f"policy shift.segment: column {segment!r} is not in {data_source}; "
+            "name an existing column or leave it empty"
+        )
     base = _side(inputs.baseline, "BASELINE", inputs, data, data_source)
     cand = _side(inputs.candidate, "CANDIDATE", inputs, data, data_source)
     task = _task(base, cand, spec)
     common, join_finding = _join(base, cand, data, inputs, policy)
+    if len(common) < MIN_ROWS:
+        raise MlgateError(
+            f"BASELINE/CANDIDATE: only {len(common)} row(s) to compare"
+            f"{' with labels in ' + data_source if data is not None else ''}; a comparison needs at "
+            f"least {MIN_ROWS}, give more rows"
+        )
     # Align both sides on the joined ids, replacing the originals so no second copy stays alive.
     base.outputs, cand.outputs = _aligned(base.outputs, common), _aligned(cand.outputs, common)
     b_out, c_out = base.outputs, cand.outputs
@@ -111,13 +128,7 @@ def run(inputs: Inputs, policy: dict[str, Any], extra: list[Finding] | None = No
         truth = _by_id(data, id_col, target, common)
     findings += _quality(truth, b_out, c_out, task, policy)
     findings += _shift(b_out, c_out, task, policy)
-    segment = policy["shift"]["segment"]
     if segment and data is not None and truth is not None:
-        if segment not in data.columns:
-            raise MlgateError(
-                f"policy shift.segment: column {segment!r} is not in {data_source}; "
-                "name an existing column or leave it empty"
-            )
         seg = _by_id(data, _id_column(inputs, base, cand), segment, common)
         findings.append(
             shift.segment_quality(
@@ -153,7 +164,7 @@ def _data(inputs: Inputs) -> tuple[pd.DataFrame | None, str]:
     if inputs.data is not None:
         return read_table(inputs.data, "--data"), f"--data {inputs.data}"
     if is_artifact(inputs.baseline) or is_artifact(inputs.candidate):
-        return inputs.spec.load_holdout(), f"the holdout of {inputs.spec.name}"
+        return inputs.spec.holdout_rows(), f"the holdout of {inputs.spec.name}"
     return None, "none (prediction files only)"
 
 
@@ -196,11 +207,34 @@ def _side(path: Path, flag: str, inputs: Inputs, data: pd.DataFrame | None, data
         raise MlgateError(f"{flag}: {path} has no id column {id_col!r}; pass --id with its name")
     if PREDICTION not in frame.columns:
         raise MlgateError(f"{flag}: {path} has no {PREDICTION!r} column; write it with `mlgate predict`")
+    if frame[id_col].isna().any():
+        raise MlgateError(f"{flag}: {path} has blank ids in {id_col!r}; give every row an id")
     if frame[id_col].duplicated().any():
         raise MlgateError(f"{flag}: {path} repeats ids in {id_col!r}; give one row per id")
     outputs = frame.set_index(id_col)
+    _check_outputs(outputs, path, flag)
     task = "classification" if _looks_like_classification(outputs) else None
     return Side(path.stem, str(path), "predictions", outputs, task, _read_steps(path, id_col, flag))
+
+
+def _check_outputs(outputs: pd.DataFrame, path: Path, flag: str) -> None:
+    """Predictions must be values: a blank or infinite one would poison every statistic after it."""
+    values = outputs[PREDICTION]
+    bad = values.isna()
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        bad |= ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        raise MlgateError(
+            f"{flag}: {path} has {int(bad.sum())} blank or non-finite value(s) in {PREDICTION!r} "
+            f"(e.g. id {values.index[bad.to_numpy()][0]}); predict those rows again"
+        )
+    for column in (c for c in outputs.columns if str(c).startswith(PROBA_PREFIX)):
+        numbers = pd.to_numeric(outputs[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if not np.all((numbers >= 0) & (numbers <= 1)):
+            raise MlgateError(
+                f"{flag}: {path}: column {column!r} must hold probabilities from 0 to 1 in every row; "
+                "predict those rows again"
+            )
 
 
 def _looks_like_classification(outputs: pd.DataFrame) -> bool:
@@ -222,7 +256,7 @@ def _read_steps(path: Path, id_col: str, flag: str) -> list[tuple[str, pd.DataFr
             )
             for step in index["steps"]
         ]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise MlgateError(
             f"{flag}: cannot read step outputs in {folder} ({exc}); rerun `mlgate predict --steps`"
         ) from exc
@@ -368,6 +402,20 @@ def _quality(
             f"--target: column {truth.name!r} has {int(truth.isna().sum())} missing "
             "value(s); drop those rows or fill the labels"
         )
+    if task == "regression":
+        numbers = pd.to_numeric(truth, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(numbers)
+        if bad.any():
+            raise MlgateError(
+                f"--target: column {truth.name!r} has {int(bad.sum())} value(s) that are not finite "
+                f"numbers (e.g. {truth[bad].iloc[0]!r}); a regression target must be numbers, fix those rows"
+            )
+        if np.all(numbers == numbers[0]):
+            raise MlgateError(
+                f"--target: column {truth.name!r} holds {numbers[0]:g} in every row; R² and the "
+                "intervals need labels that vary, give labelled rows of real outcomes"
+            )
+        truth = pd.Series(numbers, index=truth.index, name=truth.name)
     q = policy["quality"]
     if task == "regression":
         estimates = quality.regression_estimates(

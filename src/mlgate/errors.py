@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-# Exit codes shared by every command (docs/design.md: 0 ok, 1 regression, 2 bad input, 130 interrupted).
+# Exit codes shared by every command (docs/design.md: 0 ok, 1 regression, 2 bad input; a signal
+# gives 128 + its number: 130 for SIGINT, 143 for SIGTERM, see mlgate.interrupts).
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 
 
 class MlgateError(Exception):

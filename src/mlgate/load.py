@@ -13,9 +13,10 @@ import math
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from mlgate import atomic
+from mlgate import atomic, interrupts
 from mlgate.api import load_api
 from mlgate.errors import MlgateError
 
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 MAX_RUN_SECONDS = 600
+MIN_RUN_SECONDS = 5  # locust takes about 4.5 s to start here: a shorter run measures nothing
+MIN_STEP_SECONDS = 2
 MAX_USERS = 200
 SUMMARY = "summary.json"
 GENERATOR_BUSY = 0.8  # share of one core per locust process above which the generator is the bottleneck
@@ -98,12 +101,63 @@ def check_target(host: str, allow_remote: bool, flag: str = "--host") -> None:
         )
 
 
+def check_answers(host: str, flag: str = "--host") -> None:
+    """Before any load: the server answers ``/health``, or at least the API's own path."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    paths = ["/health", load_api().path]
+    for path in paths:
+        try:
+            with opener.open(host.rstrip("/") + path, timeout=10):
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                return  # an answer, e.g. 405 for a GET on a POST-only path
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise MlgateError(
+                f"{flag}: nothing answers at {host} ({reason}); start the server or fix the URL"
+            ) from exc
+    raise MlgateError(
+        f"{flag}: {host} answers 404 on {' and '.join(paths)}; check the URL, or the path in "
+        "[tool.mlgate.api] of pyproject.toml"
+    )
+
+
 def check_plan(plan: LoadPlan) -> None:
-    if not 0 < plan.run_seconds <= MAX_RUN_SECONDS:
+    """Refuse a plan that is unbounded, unmeasurable or impossible here, before anything starts."""
+    numbers = {
+        "--run-time": plan.run_seconds,
+        "--spawn-rate": plan.spawn_rate,
+        "--rate": plan.rate,
+        "--step-seconds": plan.step_seconds,
+        "--warmup": plan.warmup_seconds,
+        "--cooldown": plan.cooldown_seconds,
+        "--p95-ms": plan.p95_ms,
+        "--p99-ms": plan.p99_ms,
+        "--max-error-rate": plan.max_error_rate,
+        "--step-rates": min(plan.step_rates, default=1.0),
+    }
+    for flag, value in numbers.items():
+        if not math.isfinite(value) or value < 0:
+            raise MlgateError(f"{flag}: {value:g} is not a finite number of at least 0; give one")
+    if not MIN_RUN_SECONDS <= plan.run_seconds <= MAX_RUN_SECONDS:
         raise MlgateError(
-            f"--run-time: {plan.run_seconds:g} s is outside 1 s to {MAX_RUN_SECONDS} s; "
-            "load runs are always bounded"
+            f"--run-time: {plan.run_seconds:g} s is outside {MIN_RUN_SECONDS} s to {MAX_RUN_SECONDS} s; "
+            "load runs are always bounded, and shorter ones are all locust start-up"
         )
+    steps_fit = plan.step_seconds >= MIN_STEP_SECONDS and planned_seconds(plan) <= MAX_RUN_SECONDS
+    if plan.step_rates and not steps_fit:
+        raise MlgateError(
+            f"--step-seconds: {len(plan.step_rates)} steps of {plan.step_seconds:g} s is outside "
+            f"{MIN_STEP_SECONDS} s a step to {MAX_RUN_SECONDS} s in all; shorten the steps or give "
+            "fewer rates"
+        )
+    if plan.spawn_rate <= 0 or any(rate <= 0 for rate in plan.step_rates):
+        raise MlgateError("--spawn-rate/--step-rates: rates must be above 0")
+    if plan.max_error_rate > 1:
+        raise MlgateError(f"--max-error-rate: {plan.max_error_rate:g} is a share; give one from 0 to 1")
+    if plan.batch_size > 100_000:
+        raise MlgateError(f"--batch-size: {plan.batch_size} rows a request is too many; at most 100000")
     if not 1 <= plan.users <= MAX_USERS:
         raise MlgateError(f"--users: {plan.users} is outside 1 to {MAX_USERS}")
     if plan.requests < 0:
@@ -134,7 +188,7 @@ def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> l
     """The locust command line for one headless, time-bounded run writing into ``out``."""
     open_loop = plan.rate > 0 or bool(plan.step_rates)
     target = locustfiles / "_open_loop.py" if open_loop else locustfiles
-    run_seconds = len(plan.step_rates) * plan.step_seconds if plan.step_rates else plan.run_seconds
+    run_seconds = planned_seconds(plan)
     command = [
         sys.executable,
         "-m",
@@ -201,16 +255,14 @@ def run_once(
             f"--locustfiles: {locustfiles} has no predict_users.py; write one (`from mlgate.locust.users "
             "import BatchUser, SingleRowUser`) or leave --locustfiles out to use mlgate's own"
         )
-    with atomic.new_directory(out, force=force) as tmp:
+    with atomic.new_directory(out, force=force, replaceable=False) as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.time()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        result = subprocess.run(
+        result = interrupts.run_child(
             locust_command(locustfiles, host, plan, tmp),
-            capture_output=True,
-            text=True,
-            timeout=plan.run_seconds + len(plan.step_rates) * plan.step_seconds + 120,
-            check=False,
+            timeout=planned_seconds(plan) + 120,
+            what=f"locust against {host}",
             env=env,
         )
         wall = time.time() - started
@@ -260,7 +312,7 @@ def locust_counts(path: Path) -> dict[str, Any]:
 def short_run_warnings(summary: dict[str, Any], plan: LoadPlan) -> list[str]:
     """Say so when the measured window is much shorter than asked, or when the window holds nothing."""
     warnings = []
-    asked = len(plan.step_rates) * plan.step_seconds if plan.step_rates else plan.run_seconds
+    asked = planned_seconds(plan)
     measured = summary["window_seconds"] + plan.warmup_seconds + plan.cooldown_seconds
     if not plan.requests and measured < asked / 2:
         warnings.append(
@@ -397,22 +449,30 @@ def interleaved(
         raise MlgateError(
             f"--out: {out} already exists; load results are never overwritten, choose another folder"
         )
-    summaries = []
+    summaries: list[dict[str, Any]] = []
+    index: dict[str, Any] = {"design": "interleaved A B A B", "baseline": baseline, "candidate": candidate}
     try:
         for k in range(1, runs + 1):
             for side, host in (("baseline", baseline), ("candidate", candidate)):
                 if progress:
                     progress(f"run {k}/{runs} {side} ({host})")
                 summaries.append(run_once(locustfiles, host, plan, out / side / f"run-{k:02d}", label=side))
-    except BaseException:
-        # An interrupted design is not half a result: keep nothing rather than an unpaired set.
-        shutil.rmtree(out, ignore_errors=True)
+    except BaseException as exc:
+        pairs = len(summaries) // 2
+        # An unpaired run is not evidence; whole pairs of an interrupted design are, marked partial.
+        shutil.rmtree(out / "baseline" / f"run-{pairs + 1:02d}", ignore_errors=True)
+        if pairs == 0 or not isinstance(exc, (interrupts.Interrupted, KeyboardInterrupt)):
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+        index.update(runs_per_side=pairs, planned_runs_per_side=runs, partial=True)
+        atomic.write_text(out / "load.json", json.dumps(index, indent=2) + "\n")
+        interrupts.keep(f"{2 * pairs} complete runs in {out} (load.json says partial)")
         raise
-    index = {
-        "design": "interleaved A B A B",
-        "runs_per_side": runs,
-        "baseline": baseline,
-        "candidate": candidate,
-    }
+    index.update(runs_per_side=runs, planned_runs_per_side=runs, partial=False)
     atomic.write_text(out / "load.json", json.dumps(index, indent=2) + "\n")
     return summaries
+
+
+def planned_seconds(plan: LoadPlan) -> float:
+    """How long one run loads the server: the steps of a step load, else the run time."""
+    return len(plan.step_rates) * plan.step_seconds if plan.step_rates else plan.run_seconds

@@ -54,6 +54,7 @@ def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str |
         _planned(root, WORKFLOW, workflow(root, requirement)),
         _pyproject(root, reference, force),
     ]
+    _check_places(root, [p.path for p in planned] + [Path(".gitignore")])
     clashes = [p for p in planned if p.replaces]
     if clashes and not force:
         names = ", ".join(str(p.path) for p in clashes)
@@ -72,9 +73,27 @@ def run(root: Path, spec_ref: str | None, force: bool, mlgate_requirement: str |
     return done
 
 
+def _check_places(root: Path, paths: list[Path]) -> None:
+    """Every file can be written where it goes, checked before the first one is: no half a setup."""
+    for path in paths:
+        if (root / path).is_dir():
+            raise MlgateError(f"{path} is a folder where mlgate writes a file; move it aside and rerun")
+        for parent in path.parents:
+            if parent != Path() and (root / parent).exists() and not (root / parent).is_dir():
+                raise MlgateError(
+                    f"{parent} is a file where mlgate needs a folder for {path}; move it aside and rerun"
+                )
+    ignore = root / ".gitignore"
+    if ignore.is_file():
+        try:
+            ignore.read_text(encoding="utf-8")  # read again when the ignores are added, after the writes
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MlgateError(f".gitignore: cannot read it as UTF-8 text ({exc}); fix it and rerun") from exc
+
+
 def _planned(root: Path, path: Path, text: str) -> Planned:
     existing = root / path
-    same = existing.is_file() and existing.read_text(encoding="utf-8") == text
+    same = existing.is_file() and existing.read_bytes() == text.encode("utf-8")
     return Planned(path, text, existing.exists() and not same, same)
 
 
@@ -139,7 +158,7 @@ def asv_config(root: Path, spec: ModelSpec, requirement: str) -> str:
 
 def model_requirements(spec: ModelSpec) -> dict[str, str]:
     """Pinned versions of the packages the spec's pipeline is made of (as installed here)."""
-    pipeline = spec.build(spec.versions[-1])
+    pipeline = spec.pipeline(spec.versions[-1])
     modules = {"numpy", "pandas", "sklearn"}
     for value in [pipeline, *pipeline.get_params(deep=True).values()]:
         modules.add(type(value).__module__.split(".")[0])

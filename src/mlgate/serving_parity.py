@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import pandas as pd
 
 from mlgate import threads
@@ -12,6 +14,19 @@ from mlgate.evidence.served import fetch_predictions
 from mlgate.policy import load_policy
 from mlgate.predicting import model_input, predict
 from mlgate.report import Finding
+
+
+def check_api(api: str) -> None:
+    """An http(s) URL with a host, checked before the model loads."""
+    parsed = urlparse(api)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in api):
+        raise MlgateError(f"--api: {api!r} is not an http(s) URL; write it like http://127.0.0.1:8000")
+    try:
+        parsed.port  # noqa: B018 - reading it validates it
+    except ValueError as exc:
+        raise MlgateError(
+            f"--api: {api!r} has a bad port ({exc}); write it like http://127.0.0.1:8000"
+        ) from exc
 
 
 def served_parity(artifact: Artifact, frame: pd.DataFrame, api: str, batch_size: int, source: str) -> Finding:

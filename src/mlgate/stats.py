@@ -215,7 +215,7 @@ def psi(baseline: Array, candidate: Array, bins: int = 10) -> float:
 
 def rows_to_settle(n: int, se: float, distance: float, confidence: float) -> int | None:
     """Rows an inconclusive interval would need to clear a boundary ``distance`` away (se ~ 1/√n)."""
-    if distance <= 0 or se <= 0:
+    if not (np.isfinite(distance) and np.isfinite(se)) or distance <= 0 or se <= 0:
         return None
     needed = n * (z_value(confidence) * se / distance) ** 2
     return int(np.ceil(needed))

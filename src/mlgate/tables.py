@@ -13,11 +13,12 @@ from mlgate import atomic
 from mlgate.errors import MlgateError
 
 SUFFIXES = (".csv", ".parquet", ".pq")
+MAX_WHOLE = 2.0**63  # a float this large overflows the cast to int64 (numpy gives garbage, not an error)
 
 
 def read_table(path: Path, flag: str = "--data") -> pd.DataFrame:
     """Read CSV or Parquet; only an empty CSV cell is missing (so a level named "None" survives)."""
-    if not path.exists():
+    if not atomic.check_path(path, flag).exists():
         raise MlgateError(f"{flag}: file {path} does not exist; check the path")
     if path.is_dir():
         raise MlgateError(f"{flag}: {path} is a folder; give a .csv or .parquet file")
@@ -51,9 +52,9 @@ def write_table(frame: pd.DataFrame, path: Path, flag: str = "--out") -> None:
         raise MlgateError(f"{flag}: {path} has suffix {suffix or '(none)'!r}; use .csv or .parquet")
     if suffix == ".csv":
         # Full float precision so a CSV round trip keeps predictions bit-exact.
-        atomic.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.17g"))
+        atomic.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.17g"), flag)
     else:
-        atomic.write_with(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        atomic.write_with(path, lambda tmp: frame.to_parquet(tmp, index=False), flag)
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -70,7 +71,8 @@ def fingerprint(frame: pd.DataFrame) -> str:
 
 
 def infer_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
-    """The input schema recorded at training: column, kind (integer/number/string), nullable."""
+    """The input schema recorded at training: column, kind (integer/number/string), nullable, and
+    the range of numbers."""
     schema = []
     for name, column in features.items():
         if pd.api.types.is_bool_dtype(column) or pd.api.types.is_integer_dtype(column):
@@ -82,8 +84,18 @@ def infer_schema(features: pd.DataFrame) -> list[dict[str, Any]]:
             kind = "number"
         else:
             kind = "string"
-        schema.append({"name": str(name), "kind": kind, "nullable": bool(column.isna().any())})
+        entry: dict[str, Any] = {"name": str(name), "kind": kind, "nullable": bool(column.isna().any())}
+        if kind != "string" and column.notna().any():
+            # The served API accepts values near the training range (docs/design.md, "serving").
+            low, high = column.min(), column.max()
+            entry.update(min=_plain(low), max=_plain(high))
+        schema.append(entry)
     return schema
+
+
+def _plain(value: Any) -> int | float:
+    """A numpy/pandas scalar as a JSON number (int stays int)."""
+    return int(value) if float(value).is_integer() and abs(float(value)) < 2**53 else float(value)
 
 
 def conform(frame: pd.DataFrame, schema: list[dict[str, Any]], source: str) -> pd.DataFrame:
@@ -120,8 +132,22 @@ def _coerce(values: pd.Series, col: dict[str, Any], source: str) -> pd.Series:
             f"{source}: column {name!r} must be numeric ({kind}) but holds "
             f"{example!r} in {int(bad.sum())} row(s); fix or blank those values"
         )
-    if kind == "integer" and not numbers.isna().any():
-        if not np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
+    if kind != "integer":
+        return numbers.astype(np.float64)
+    floats = numbers.to_numpy(dtype=float)
+    infinite = np.isinf(floats)
+    if infinite.any():
+        raise MlgateError(
+            f"{source}: column {name!r} holds a non-finite value ({float(floats[infinite][0])}) in "
+            f"{int(infinite.sum())} row(s); it must hold whole numbers, fix or blank those values"
+        )
+    if not pd.api.types.is_integer_dtype(numbers) and np.nanmax(np.abs(floats), initial=0) >= MAX_WHOLE:
+        raise MlgateError(
+            f"{source}: column {name!r} holds {np.nanmax(np.abs(floats)):g}, beyond what a whole "
+            "number (64-bit) can hold; fix those values"
+        )
+    if not numbers.isna().any():
+        if not np.all(np.mod(floats, 1) == 0):
             raise MlgateError(f"{source}: column {name!r} must hold whole numbers; fix the fractional values")
         return numbers.astype(np.int64)
     return numbers.astype(np.float64)

@@ -46,7 +46,7 @@ def fit(
             raise MlgateError(
                 f"training data of {spec.name}: no column {column!r}; the spec's loader must return it"
             )
-    pipeline = spec.build(version)
+    pipeline = spec.pipeline(version)
     features = spec.features(train)
     with threads.pinned(thread_limit) as thread_settings:
         wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -66,12 +66,19 @@ def evaluate(spec: ModelSpec, pipeline: Pipeline, holdout: pd.DataFrame) -> dict
     """The spec's task metrics of a fitted pipeline on the holdout rows."""
     features = spec.features(holdout)
     truth = holdout[spec.target].to_numpy()
-    if spec.task == "regression":
-        return regression_metrics(truth.astype(float), pipeline.predict(features).astype(float))
-    scores = None
-    if hasattr(pipeline[-1], "predict_proba") and len(pipeline[-1].classes_) == 2:
-        scores = pipeline.predict_proba(features)[:, 1]
-    return classification_metrics(truth, pipeline.predict(features), scores)
+    try:
+        if spec.task == "regression":
+            return regression_metrics(truth.astype(float), pipeline.predict(features).astype(float))
+        scores = None
+        if hasattr(pipeline[-1], "predict_proba") and len(pipeline[-1].classes_) == 2:
+            scores = pipeline.predict_proba(features)[:, 1]
+        return classification_metrics(truth, pipeline.predict(features), scores)
+    except (ValueError, TypeError, KeyError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MlgateError(
+            f"holdout data of {spec.name}: the fitted pipeline cannot score it ({reason}); "
+            "make load_holdout return the same columns as load_train"
+        ) from exc
 
 
 def manifest(

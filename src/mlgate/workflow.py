@@ -25,12 +25,24 @@ def export_data(spec: ModelSpec, out: Path, fmt: str, force: bool = False) -> tu
     if f".{fmt}" not in SUFFIXES:
         raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
     paths = (out / f"train.{fmt}", out / f"holdout.{fmt}")
-    for path in paths:
-        if path.exists() and not force:
-            raise MlgateError(f"--out: {path} already exists; choose another folder or pass --force")
-    write_table(spec.load_train(), paths[0])
-    write_table(spec.load_holdout(), paths[1])
+    check_new_files(list(paths), force)
+    train, holdout = spec.train_rows(), spec.holdout_rows()
+    write_table(train, paths[0])
+    write_table(holdout, paths[1])
     return paths
+
+
+def check_new_files(paths: list[Path], force: bool, flag: str = "--out") -> None:
+    """Refuse, before anything is written, outputs that exist (without ``force``), are folders, or
+    cannot be created."""
+    for path in paths:
+        if atomic.check_path(path, flag).is_dir():
+            raise MlgateError(f"{flag}: {path} is a folder; choose a file path or move the folder aside")
+        if path.exists() and not force:
+            raise MlgateError(
+                f"{flag}: {path} already exists; choose another path or pass --force to replace it"
+            )
+        atomic.check_writable(path, flag)
 
 
 def train_artifact(
@@ -39,8 +51,11 @@ def train_artifact(
     """Train ``version`` (default: the newest) of the spec into ``out``; return a one-line summary."""
     from mlgate import training
 
+    if atomic.check_path(out, "--out").exists() and not out.is_dir():
+        raise MlgateError(f"--out: {out} is a file, not a folder; choose a folder path")
     if out.exists() and not force:
         raise MlgateError(f"--out: {out} already exists; choose another folder or pass --force to replace it")
+    atomic.check_writable(out)  # before training, so the refusal does not wait for the fit
     used, _ = spec_reference(spec_ref)
     spec = load_spec(used)
     version = version or spec.versions[-1]
@@ -49,7 +64,12 @@ def train_artifact(
             f"--version: {spec.name} has no version {version!r}; choose one of {', '.join(spec.versions)}"
         )
     log.debug("loading data of %s", spec.name)
-    train, holdout = spec.load_train(), spec.load_holdout()
+    train, holdout = spec.train_rows(), spec.holdout_rows()
+    for column in (spec.target, spec.id_column):
+        if column not in holdout.columns:
+            raise MlgateError(
+                f"holdout data of {spec.name}: no column {column!r}; the spec's load_holdout must return it"
+            )
     log.debug("training %s %s on %s rows", spec.name, version, f"{len(train):,}")
     pipeline, timing = training.fit(spec, version, train, thread_limit=thread_limit)
     manifest = training.manifest(spec, version, pipeline, train, holdout, timing, used)
@@ -72,10 +92,13 @@ def predict_file(
     if out.suffix.lower() not in SUFFIXES:
         raise MlgateError(f"--out: {out} has suffix {out.suffix or '(none)'!r}; use .csv or .parquet")
     steps_dir = steps_folder(out)
-    for target in [out] + ([steps_dir] if steps else []):
-        if target.exists() and not force:
+    check_new_files([out], force)
+    if steps:
+        if steps_dir.exists() and not steps_dir.is_dir():
+            raise MlgateError(f"--out: {steps_dir} is a file, not a folder; move it aside for --steps")
+        if steps_dir.exists() and not force:
             raise MlgateError(
-                f"--out: {target} already exists; choose another path or pass --force to replace it"
+                f"--out: {steps_dir} already exists; choose another path or pass --force to replace it"
             )
     spec = spec_for_artifact(spec_ref, artifact_dir)
     artifact = artifacts.load(artifact_dir, spec.trusted_types, trust_pickle=trust_pickle)

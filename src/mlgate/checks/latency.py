@@ -66,7 +66,22 @@ def latency_findings(
     findings = judge_all(metrics, float(policy["alpha"]), history)
     for finding in findings:
         _note_thin_runs(finding, base + cand)
+    partial = next((r["_partial"] for r in base + cand if "_partial" in r), None)
+    if partial:
+        findings.insert(0, _partial_design(partial))
     return findings
+
+
+def _partial_design(design: dict[str, Any]) -> Finding:
+    done, planned = design.get("runs_per_side"), design.get("planned_runs_per_side")
+    return Finding(
+        "load design",
+        "latency",
+        "warn",
+        f"partial load: interrupted after {done} of {planned} runs a side; the latency verdicts "
+        "below rest on those whole pairs only",
+        details={"partial": True, "runs_per_side": done, "planned_runs_per_side": planned},
+    )
 
 
 def _quantile(run: dict[str, Any], endpoint: str, q: str) -> float | None:

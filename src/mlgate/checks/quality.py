@@ -132,10 +132,14 @@ def classification_estimates(
     if proba_b is None or proba_c is None:
         reason = "no class probabilities on both sides (the model has no predict_proba)"
         return estimates, {**skipped, "roc_auc": reason, "log_loss": reason, "brier": reason}
-    seen = np.unique(truth)
-    if seen.size == 2:
+    seen, counts = np.unique(truth, return_counts=True)
+    if seen.size == 2 and counts.min() >= 2:
         positive = (truth == seen[1]).astype(int)
         estimates.append(auc_estimate(positive, proba_b.of(seen[1]), proba_c.of(seen[1])))
+    elif seen.size == 2:  # DeLong's variance needs two rows of each class
+        skipped["roc_auc"] = (
+            f"the labels hold {counts.min()} row(s) of one class; it needs at least 2 of each"
+        )
     else:
         skipped["roc_auc"] = f"binary classifiers only; the labels hold {seen.size} classes"
     losses = [_log_loss_rows(truth, p) for p in (proba_b, proba_c)]

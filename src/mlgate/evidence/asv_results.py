@@ -88,22 +88,23 @@ def read_commit(
             "pass --asv-machine"
         )
     path = sorted(candidates)[-1]
+    info_path = path.parent / "machine.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         benchmarks = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MlgateError(f"{flag}: cannot read {path} or benchmarks.json ({exc}); rerun asv") from exc
-    if not str(data.get("commit_hash", "")).startswith(commit[:8]):
-        raise MlgateError(f"{flag}: {path} holds commit {data.get('commit_hash')}, not {commit}")
-    info_path = path.parent / "machine.json"
-    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+        info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+        if not all(isinstance(part, dict) for part in (data, benchmarks, info)):
+            raise ValueError("not a JSON object")
+        if not str(data.get("commit_hash", "")).startswith(commit[:8]):
+            raise MlgateError(f"{flag}: {path} holds commit {data.get('commit_hash')}, not {commit}")
+        measurements = _measurements(data, benchmarks)
+    # Files asv did not write (or another asv version did) fail in many ways; all are one line.
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+        raise MlgateError(
+            f"{flag}: cannot read {path}, its machine.json or benchmarks.json ({exc}); rerun asv"
+        ) from exc
     return CommitResults(
-        str(data["commit_hash"]),
-        path.parent.name,
-        str(data.get("env_name", "")),
-        path,
-        _measurements(data, benchmarks),
-        info,
+        str(data["commit_hash"]), path.parent.name, str(data.get("env_name", "")), path, measurements, info
     )
 
 

@@ -29,4 +29,19 @@ def read_runs(folder: Path, flag: str) -> list[dict[str, Any]]:
             raise MlgateError(f"{flag}: {path} is not a load summary ({exc}); rerun `mlgate load`") from exc
         summary["_path"] = str(path.parent)
         runs.append(summary)
+    design = _design(folder)
+    if design.get("partial"):
+        for summary in runs:
+            summary["_partial"] = design
     return runs
+
+
+def _design(folder: Path) -> dict[str, Any]:
+    """The interleaved design's load.json (next to baseline/ and candidate/), if there is one."""
+    for path in (folder / "load.json", folder.parent / "load.json"):
+        try:
+            index = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return index if isinstance(index, dict) else {}
+    return {}

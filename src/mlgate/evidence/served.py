@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -37,13 +38,17 @@ def fetch_predictions(
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 answer = json.loads(response.read())
+        except ValueError as exc:  # the body is not JSON (or the URL is malformed)
+            raise MlgateError(
+                f"--api: {url} did not answer JSON ({str(exc)[:100]}); check the URL is a `mlgate serve` API"
+            ) from exc
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:300]
             raise MlgateError(
                 f"--api: {url} answered {exc.code} for rows {start}-{start + batch_size - 1}: "
                 f"{detail}; check the API serves this model"
             ) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             raise MlgateError(f"--api: cannot reach {url} ({exc}); is `mlgate serve` running there?") from exc
         batch = shape.read_predictions(answer)
         if batch is None or len(batch) != len(records[start : start + batch_size]):

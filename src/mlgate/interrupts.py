@@ -1,0 +1,105 @@
+"""SIGINT and SIGTERM end every command the same way: children stopped, temp files gone, one line.
+
+The entry point installs the handlers before anything else is imported. Both signals then raise
+``Interrupted``, a BaseException, so no ``except Exception`` swallows it and every ``finally`` runs
+(temporary folders are removed there). Children run in process groups of their own and are ended
+with the group. A command that has finished something calls ``keep()``, so the last line says what
+survived (docs/design.md, "Signals").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from types import FrameType
+from typing import Any
+
+from mlgate.errors import MlgateError
+
+_kept: dict[str, str] = {}
+_seen: list[int] = []
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwind, clean up, exit 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    # A second signal while cleaning up must not cut the cleanup short: the first one decides.
+    if _seen:
+        return
+    _seen.append(signum)
+    raise Interrupted(signum)
+
+
+def reset() -> None:
+    """Forget what an earlier command in this process kept (tests call ``main`` many times)."""
+    _kept.clear()
+    _seen.clear()
+
+
+def install() -> None:
+    """Turn SIGINT and SIGTERM into ``Interrupted`` in this process."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise)
+
+
+def exit_code(exc: BaseException) -> int:
+    """130 for SIGINT (and a plain KeyboardInterrupt), 143 for SIGTERM."""
+    return exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+
+
+def keep(what: str, key: str = "") -> None:
+    """Record a result that is complete and stays, e.g. 'the report in results/reports/x'; a later
+    call with the same ``key`` replaces the earlier words."""
+    _kept[key or what] = what
+
+
+def message() -> str:
+    """The one line printed on an interrupt."""
+    return f"interrupted; kept {'; '.join(_kept.values())}" if _kept else "interrupted; nothing was written"
+
+
+def run_child(
+    command: list[str], timeout: float, what: str, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` with captured text output, in a process group that ends with it.
+
+    On a signal, an error or the ``timeout`` bound, the whole group (locust's worker processes,
+    uvicorn's workers) is stopped before this returns or raises.
+    """
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **options,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        stop_group(process)
+        raise MlgateError(f"{what} ran past its bound of {timeout:g} s and was stopped") from exc
+    except BaseException:
+        stop_group(process)
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def stop_group(process: subprocess.Popen[Any], grace: float = 5.0) -> None:
+    """SIGTERM to the child's process group, SIGKILL after ``grace`` seconds, then reap the child."""
+    for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 30.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signum)
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
