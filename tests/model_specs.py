@@ -149,6 +149,27 @@ fast = ModelSpec(
 )
 
 
+def crash_on_heavy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A bug that valid input can reach: a body-mass index above any in training (0.17) raises."""
+    if (frame["bmi"] > 0.18).any():
+        raise RuntimeError("a bug in the model code")
+    return frame
+
+
+# The fast model with a bug in a pipeline step: what a 500 looks like, and that the connection lives on.
+buggy = ModelSpec(
+    name="diabetes-buggy",
+    task="regression",
+    target="target",
+    id_column="patient_id",
+    versions=("v1",),
+    build=lambda _: Pipeline([("bug", FunctionTransformer(crash_on_heavy)), ("model", Ridge(alpha=1.0))]),
+    load_train=lambda: _diabetes().iloc[:300],
+    load_holdout=lambda: _diabetes().iloc[300:],
+    trusted_types=("model_specs.crash_on_heavy",),
+)
+
+
 @cache
 def _wine() -> pd.DataFrame:
     """scikit-learn's bundled wine data (178 rows, 3 cultivars) with string labels and an id."""

@@ -203,6 +203,27 @@ def test_a_non_finite_prediction_is_a_422_naming_the_record(
     ]
 
 
+def test_a_bug_in_the_model_is_a_json_500_and_the_connection_lives_on(tmp_path: Path) -> None:
+    paths = train_versions("model_specs:buggy", tmp_path)
+    row = records(model_specs.buggy.load_holdout().iloc[:1])[0]
+    good, heavy = ({"records": [{**row, "bmi": bmi}]} for bmi in (0.0, 0.25))
+    with running_server(paths["v1"], "--spec", "model_specs:buggy") as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+        answers = []
+        for body in (good, heavy, good):
+            conn.request(
+                "POST", "/predict", body=json.dumps(body), headers={"content-type": "application/json"}
+            )
+            response = conn.getresponse()
+            answers.append((response.status, json.loads(response.read()), conn.sock))
+        conn.close()
+    assert [status for status, _, _ in answers] == [200, 500, 200]
+    assert answers[1][1] == {
+        "detail": [{"loc": ["server"], "msg": "internal error: RuntimeError", "type": "internal"}]
+    }
+    assert answers[0][2] is answers[2][2]  # the same kept-alive socket throughout
+
+
 def test_serve_refuses_a_port_in_use_before_saying_it_serves(models: dict[str, Path]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
