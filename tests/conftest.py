@@ -71,6 +71,21 @@ def running_server(artifact: Path, *extra: str) -> Iterator[str]:
         yield url
 
 
+FAST = "model_specs:fast"  # a model of about a millisecond a call: tests of the load machinery
+
+
+@pytest.fixture(scope="session")
+def fast_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The fast spec's versions, and its holdout as the rows the locust users send."""
+    return train_versions(FAST, tmp_path_factory.mktemp("fast"))
+
+
+@pytest.fixture(scope="session")
+def served_fast(fast_models: dict[str, Path]) -> Iterator[str]:
+    with running_server(fast_models["v1"], "--spec", FAST) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def served_v1(models: dict[str, Path]) -> Iterator[str]:
     with running_server(models["v1"]) as url:

@@ -21,29 +21,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import running_server, train_versions
+from conftest import FAST, running_server
 from mlgate.cli import main
 from mlgate.load import read_samples
 from mlgate.serve import free_port
-
-FAST = "model_specs:fast"
 
 LOCUSTFILES = str(Path(__file__).parent.parent / "locustfiles")
 BOUND = "180s"  # the time bound of a run sized in requests: generous, it is never meant to be reached
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def fast_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The fast spec's versions, and its holdout as the rows the locust users send."""
-    return train_versions(FAST, tmp_path_factory.mktemp("fast"))
-
-
-@pytest.fixture(scope="module")
-def served_fast(fast_models: dict[str, Path]) -> Iterator[str]:
-    with running_server(fast_models["v1"], "--spec", FAST) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,32 +8,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import running_server, train_versions
+from conftest import FAST
 from mlgate import interrupts
 from mlgate.cli import main
 from mlgate.report import text
 
 pytestmark = pytest.mark.slow  # real processes, servers and locust
 
-FAST = "model_specs:fast"
 LOCUSTFILES = str(Path(__file__).parent.parent / "locustfiles")
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-@pytest.fixture(scope="module")
-def fast_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return train_versions(FAST, tmp_path_factory.mktemp("fast"))
-
-
-@pytest.fixture(scope="module")
-def served(fast_models: dict[str, Path]) -> Iterator[str]:
-    with running_server(fast_models["v1"], "--spec", FAST) as url:
-        yield url
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
@@ -96,11 +84,13 @@ def test_a_signal_at_any_moment_is_one_line_and_nothing_written(
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_load_leaves_no_locust_and_no_temp_folder(
-    served: str, fast_models: dict[str, Path], signum: int, tmp_path: Path
+    served_fast: str, fast_models: dict[str, Path], signum: int, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
     data = ["--data", str(fast_models["holdout"]), "--locustfiles", LOCUSTFILES]
-    process = start("load", "--host", served, "-u", "2", "-t", "60s", *data, "--out", str(out), cwd=tmp_path)
+    process = start(
+        "load", "--host", served_fast, "-u", "2", "-t", "60s", *data, "--out", str(out), cwd=tmp_path
+    )
     wait_for(lambda: any(tmp_path.glob(".run.*.tmp")) or process.poll() is not None)
     temp = next(tmp_path.glob(".run.*.tmp"))
     wait_for(lambda: bool(locusts_mentioning(temp.name)))  # locust is loading
@@ -110,12 +100,12 @@ def test_an_interrupted_load_leaves_no_locust_and_no_temp_folder(
 
 
 def test_an_interleaved_load_stops_at_a_whole_pair_and_compare_says_partial(
-    served: str, fast_models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    served_fast: str, fast_models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "ab"
     plan = ["--runs", "4", "-u", "1", "-r", "1", "-t", "180s", "--requests", "150"]
     data = ["--data", str(fast_models["holdout"]), "--locustfiles", LOCUSTFILES]
-    hosts = ["--baseline-host", served, "--candidate-host", served]
+    hosts = ["--baseline-host", served_fast, "--candidate-host", served_fast]
     process = start("load", *hosts, *plan, *data, "--out", str(out), cwd=tmp_path)
     wait_for(lambda: (out / "candidate" / "run-01" / "summary.json").is_file() or process.poll() is not None)
     line = finish(process, signal.SIGINT)

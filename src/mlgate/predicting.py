@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mlgate.artifacts import Artifact
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, first_line
 from mlgate.tables import conform
 
 PREDICTION = "prediction"
@@ -99,7 +99,7 @@ def _model_errors(source: str, step: str) -> Iterator[None]:
     try:
         yield
     except (ValueError, TypeError, KeyError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise MlgateError(
             f"{source}: the model rejected the data at step {step!r} ({reason}); fix those values"
         ) from exc

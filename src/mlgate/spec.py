@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, first_line
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -199,7 +199,7 @@ def _call_factory(factory: Callable[..., object], reference: str, flag: str) -> 
     try:
         return factory()
     except Exception as exc:  # user code: any failure is one line naming --spec
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise MlgateError(
             f"{flag}: calling {reference!r} failed ({type(exc).__name__}: {reason}); "
             "fix it so it returns a mlgate.ModelSpec"

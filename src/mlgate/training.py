@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mlgate import threads
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, first_line
 from mlgate.metrics import classification_metrics, regression_metrics
 from mlgate.spec import ModelSpec
 from mlgate.tables import fingerprint, infer_schema
@@ -53,7 +53,7 @@ def fit(
         try:
             pipeline.fit(features, train[spec.target])
         except (ValueError, TypeError, KeyError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc)
             raise MlgateError(
                 f"--version {version}: the pipeline of {spec.name} failed to fit ({reason}); "
                 "fix the spec's build function or its data"
@@ -74,7 +74,7 @@ def evaluate(spec: ModelSpec, pipeline: Pipeline, holdout: pd.DataFrame) -> dict
             scores = pipeline.predict_proba(features)[:, 1]
         return classification_metrics(truth, pipeline.predict(features), scores)
     except (ValueError, TypeError, KeyError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise MlgateError(
             f"holdout data of {spec.name}: the fitted pipeline cannot score it ({reason}); "
             "make load_holdout return the same columns as load_train"

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,14 @@ WARMUP_SECONDS = 60
 
 def mlgate(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "mlgate", "-q", *args], check=True)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def rss_mb(pid: int) -> float:
@@ -122,7 +131,11 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        time.sleep(8)  # start-up: imports and the model load
+        deadline = time.monotonic() + 120
+        while not answers(url):  # start-up: imports and the model load
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start (exit {server.poll()})")
+            time.sleep(0.5)
         idle = rss_mb(server.pid)
         top = saturation(url, out / "data" / "holdout.csv", out / "steps")
         result = soak(url, server.pid, out / "data" / "holdout.csv", 0.8 * top, args.minutes, out)
