@@ -12,7 +12,7 @@ from typing import Any
 from sklearn.pipeline import Pipeline
 
 from mlgate import atomic
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, first_line
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -72,7 +72,7 @@ def save(
                 f"--spec: the trained pipeline holds type(s) the spec does not trust; add them to its "
                 f"trusted_types if you trust their source: {listed}"
             )
-    with atomic.new_directory(out, force=force) as tmp:
+    with atomic.new_directory(out, force=force, keep=f"the artifact in {out}") as tmp:
         (tmp / MODEL_FILE).write_bytes(model)
         (tmp / MANIFEST_FILE).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -199,8 +199,9 @@ def check_zip(path: Path, flag: str = "ARTIFACT") -> None:
 
 
 def _unreadable(path: Path, exc: BaseException, flag: str) -> MlgateError:
-    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-    return MlgateError(f"{flag}: {path} is not a readable model file ({reason}); retrain or copy it again")
+    return MlgateError(
+        f"{flag}: {path} is not a readable model file ({first_line(exc)}); retrain or copy it again"
+    )
 
 
 def _load_pickle(folder: Path, trust_pickle: bool, flag: str) -> Pipeline:

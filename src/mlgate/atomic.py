@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from mlgate import interrupts
 from mlgate.errors import MlgateError
 
 
@@ -65,8 +66,9 @@ def write_with(path: Path, writer: Callable[[Path], object], flag: str = "--out"
         writer(tmp)
         # mkstemp makes 0600 files; results are meant to be read like any other file.
         tmp.chmod(0o666 & ~_umask())
-        tmp.replace(path)
-        done = True
+        with interrupts.deferred():
+            tmp.replace(path)
+            done = True
     except OSError as exc:
         raise _cannot_write(path, exc, flag) from exc
     finally:
@@ -78,13 +80,14 @@ def write_with(path: Path, writer: Callable[[Path], object], flag: str = "--out"
 
 @contextmanager
 def new_directory(
-    path: Path, force: bool = False, flag: str = "--out", replaceable: bool = True
+    path: Path, force: bool = False, flag: str = "--out", replaceable: bool = True, keep: str = ""
 ) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``path`` only if the block finishes.
 
     An existing ``path`` is an error unless ``force``; then it is replaced only after the new
     content is complete, so a failure never loses the earlier result. ``replaceable`` says whether
-    the command has a --force to offer in that error.
+    the command has a --force to offer in that error; ``keep`` is what an interrupt after the
+    commit says was kept (see mlgate.interrupts).
     """
     if path.exists() and not path.is_dir():
         raise MlgateError(f"{flag}: {path} is a file, not a folder; choose a folder path")
@@ -100,20 +103,25 @@ def new_directory(
     done = False
     try:
         yield tmp
-        try:
-            tmp.chmod(0o777 & ~_umask())
-            if path.exists():
-                _swap(tmp, path)
-            else:
-                tmp.replace(path)
-        except OSError as exc:
-            raise _cannot_write(path, exc, flag) from exc
-        done = True
+        # A signal must not fall between moving the old result aside and the new one in.
+        with interrupts.deferred():
+            try:
+                tmp.chmod(0o777 & ~_umask())
+                if path.exists():
+                    _swap(tmp, path)
+                else:
+                    tmp.replace(path)
+            except OSError as exc:
+                raise _cannot_write(path, exc, flag) from exc
+            done = True
+            if keep:
+                interrupts.keep(keep)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        if not done:
-            _remove_empty(created)
+        with interrupts.deferred():
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            if not done:
+                _remove_empty(created)
 
 
 def _swap(new: Path, path: Path) -> None:

@@ -101,7 +101,7 @@ def run(
     )
 
     holdout_file = export_data(spec, work / "data", "parquet")[1]
-    interrupts.keep(f"the evidence gathered so far in {work} (no report yet)", key="check")
+    interrupts.keep(f"the evidence gathered so far in {work}", key="check")
     say(f"1/6 data: {spec.name}'s train and holdout files in {escape(str(work / 'data'))}")
     models = work / "models"
     for role, side in (("baseline", base), ("candidate", cand)):
@@ -130,7 +130,6 @@ def run(
             report.baseline = f"{base.label} ({report.baseline})"
             report.candidate = f"{cand.label} ({report.candidate})"
         files.write(report, report_dir)
-        interrupts.keep(f"the complete report in {report_dir} and its evidence in {work}", key="check")
     say("6/6 release check:")
     text.print_summary(report, console.out)
     say(

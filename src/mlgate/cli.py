@@ -202,7 +202,6 @@ def train(
     from mlgate import workflow
 
     summary = workflow.train_artifact(spec, version, out, force=force, thread_limit=threads or None)
-    interrupts.keep(f"the artifact in {out}")
     console.out.print(summary)
 
 
@@ -355,7 +354,6 @@ def compare(
         report = comparing.run(inputs, policy, extra)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
-    interrupts.keep(f"the complete report in {folder}")
     text.print_summary(report, console.out)
     console.out.print(f"report: {escape(str(folder))}/report.{{json,md,html,xml}}")
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
@@ -384,8 +382,9 @@ def serve(
     """Serve an artifact over HTTP: POST /predict, GET /health, GET /version, /docs."""
     from mlgate import serve as serving
 
-    if workers > (os.cpu_count() or 1):
-        raise MlgateError(f"--workers: {workers} is more than the {os.cpu_count()} CPUs; use one per core")
+    cpus = len(os.sched_getaffinity(0))
+    if workers > cpus:
+        raise MlgateError(f"--workers: {workers} is more than the {cpus} CPUs here; use one per core")
     limits = serving.Limits(max_records, max_body_bytes)
     serving.run(
         artifact,

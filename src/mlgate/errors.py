@@ -20,4 +20,4 @@ class MlgateError(Exception):
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type when it has none): fits a one-line error."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return text.splitlines()[0][:200] if text else type(exc).__name__

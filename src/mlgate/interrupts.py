@@ -9,17 +9,20 @@ survived (docs/design.md, "Signals").
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import Any
 
 from mlgate.errors import MlgateError
 
 _kept: dict[str, str] = {}
-_seen: list[int] = []
+_seen: list[int] = []  # the signal that arrived, if one did
+_holding: list[bool] = []  # inside deferred() sections
+_raised: list[bool] = []  # a held signal was raised already
 
 
 class Interrupted(BaseException):
@@ -35,13 +38,30 @@ def _raise(signum: int, frame: FrameType | None) -> None:
     if _seen:
         return
     _seen.append(signum)
+    if _holding:
+        return  # raised when the held section ends
+    _raised.append(True)
     raise Interrupted(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold a signal during a short section that must not be cut in half (a rename, a cleanup);
+    it is raised when the section ends."""
+    _holding.append(True)
+    try:
+        yield
+    finally:
+        _holding.pop()
+    if _seen and not _holding and not _raised:
+        _raised.append(True)
+        raise Interrupted(_seen[0])
 
 
 def reset() -> None:
     """Forget what an earlier command in this process kept (tests call ``main`` many times)."""
-    _kept.clear()
-    _seen.clear()
+    for state in (_kept, _seen, _holding, _raised):
+        state.clear()
 
 
 def install() -> None:
@@ -86,9 +106,13 @@ def run_child(
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         stop_group(process)
+        with suppress(subprocess.TimeoutExpired, OSError, ValueError):
+            process.communicate(timeout=5)
         raise MlgateError(f"{what} ran past its bound of {timeout:g} s and was stopped") from exc
     except BaseException:
         stop_group(process)
+        with suppress(subprocess.TimeoutExpired, OSError, ValueError):
+            process.communicate(timeout=5)  # closes the pipes
         raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
@@ -96,7 +120,7 @@ def run_child(
 def stop_group(process: subprocess.Popen[Any], grace: float = 5.0) -> None:
     """SIGTERM to the child's process group, SIGKILL after ``grace`` seconds, then reap the child."""
     for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 30.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signum)
         try:
             process.wait(timeout=wait)

@@ -152,8 +152,10 @@ def check_plan(plan: LoadPlan) -> None:
             f"{MIN_STEP_SECONDS} s a step to {MAX_RUN_SECONDS} s in all; shorten the steps or give "
             "fewer rates"
         )
-    if plan.spawn_rate <= 0 or any(rate <= 0 for rate in plan.step_rates):
-        raise MlgateError("--spawn-rate/--step-rates: rates must be above 0")
+    if plan.spawn_rate <= 0:
+        raise MlgateError(f"--spawn-rate: {plan.spawn_rate:g} starts no user; give a rate above 0")
+    if any(rate <= 0 for rate in plan.step_rates):
+        raise MlgateError(f"--step-rates: {min(plan.step_rates):g} is no rate; give rates above 0")
     if plan.max_error_rate > 1:
         raise MlgateError(f"--max-error-rate: {plan.max_error_rate:g} is a share; give one from 0 to 1")
     if plan.batch_size > 100_000:
@@ -460,7 +462,9 @@ def interleaved(
     except BaseException as exc:
         pairs = len(summaries) // 2
         # An unpaired run is not evidence; whole pairs of an interrupted design are, marked partial.
-        shutil.rmtree(out / "baseline" / f"run-{pairs + 1:02d}", ignore_errors=True)
+        # (The candidate's run may have been committed just before the signal, unrecorded here.)
+        for side in ("baseline", "candidate"):
+            shutil.rmtree(out / side / f"run-{pairs + 1:02d}", ignore_errors=True)
         if pairs == 0 or not isinstance(exc, (interrupts.Interrupted, KeyboardInterrupt)):
             shutil.rmtree(out, ignore_errors=True)
             raise

@@ -16,13 +16,14 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import orjson
@@ -137,10 +138,12 @@ def fields(artifact: Artifact) -> list[Field]:
     return out
 
 
-def request_schema(accepted: list[Field], id_column: str, max_records: int) -> dict[str, Any]:
+def request_schema(accepted: list[Field], id_column: str, target: str, max_records: int) -> dict[str, Any]:
     """JSON schema of the request body: exactly what the artifact accepts."""
     properties = {field.name: field.schema() for field in accepted}
     properties[id_column] = {"description": "optional row id, echoed back in `ids`"}
+    if target:  # rows straight from a labelled file may carry it; it is ignored
+        properties[target] = {"description": "optional label, ignored"}
     record = {
         "type": "object",
         "properties": properties,
@@ -320,7 +323,7 @@ def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
                 "required": True,
                 "content": {
                     "application/json": {
-                        "schema": request_schema(accepted, artifact.id_column, limits.max_records)
+                        "schema": request_schema(accepted, artifact.id_column, target, limits.max_records)
                     }
                 },
             },
@@ -493,7 +496,7 @@ def check_bindable(host: str, port: int) -> None:
             sock.bind(address)
         except OSError as exc:
             raise MlgateError(
-                f"--port: cannot listen on {host}:{port} ({exc.strerror}); choose another port "
+                f"--port: cannot listen on {host}:{port} ({exc.strerror or exc}); choose another port "
                 "or stop what listens there"
             ) from exc
 
@@ -511,31 +514,39 @@ def background(
 ) -> Iterator[str]:
     """`mlgate serve` in a child process on a free loopback port; yields its URL, stops it after."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlgate", "serve", str(artifact_dir), "--port", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,  # ended with its process group (uvicorn's workers included)
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup_seconds
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                    raise MlgateError(
-                        f"ARTIFACT {artifact_dir}: the server did not start: "
-                        f"{output.strip().splitlines()[-1] if output.strip() else 'no output'}"
-                    ) from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        interrupts.stop_group(process, grace=15)
-        if process.stdout:
-            process.stdout.close()
+    # The server's output goes to a file: a pipe nobody reads while it serves would fill up (a
+    # traceback per failed request) and freeze it.
+    with tempfile.TemporaryFile() as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mlgate", "serve", str(artifact_dir), "--port", str(port), *extra],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # ended with its process group (uvicorn's workers included)
+        )
+        try:
+            _wait_until_up(process, f"http://127.0.0.1:{port}", startup_seconds, log_file, artifact_dir)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            interrupts.stop_group(process, grace=15)
+
+
+def _wait_until_up(
+    process: subprocess.Popen[bytes], url: str, seconds: float, log_file: IO[bytes], artifact_dir: Path
+) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                interrupts.stop_group(process)
+                log_file.seek(0)
+                output = log_file.read().decode(errors="replace").strip()
+                raise MlgateError(
+                    f"ARTIFACT {artifact_dir}: the server did not start: "
+                    f"{output.splitlines()[-1] if output else 'no output'}"
+                ) from None
+            time.sleep(0.2)

@@ -81,9 +81,9 @@ def _user_call(spec: ModelSpec, what: str, call: Callable[[], object]) -> object
     except MlgateError:
         raise
     except Exception as exc:  # the spec's code can fail any way; the user needs which and where
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
         raise MlgateError(
-            f"spec {spec.name!r}: {what} failed ({type(exc).__name__}: {reason}); fix the spec's {what}"
+            f"spec {spec.name!r}: {what} failed ({type(exc).__name__}: {first_line(exc)}); "
+            f"fix the spec's {what}"
         ) from exc
 
 
@@ -151,9 +151,8 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
             f"{flag}: cannot import module {module_name!r} ({exc}); install it or fix the name"
         ) from exc
     except Exception as exc:  # user code failing at import: one line naming --spec
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise MlgateError(
-            f"{flag}: importing module {module_name!r} failed ({type(exc).__name__}: {reason}); "
+            f"{flag}: importing module {module_name!r} failed ({type(exc).__name__}: {first_line(exc)}); "
             "fix the module"
         ) from exc
     obj = getattr(module, attr, None)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate import atomic
-from mlgate.errors import MlgateError
+from mlgate.errors import MlgateError, first_line
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 MAX_WHOLE = 2.0**63  # a float this large overflows the cast to int64 (numpy gives garbage, not an error)
@@ -36,9 +36,8 @@ def read_table(path: Path, flag: str = "--data") -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise MlgateError(f"{flag}: {path} is empty; give a file with a header and rows") from exc
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MlgateError(
-            f"{flag}: cannot read {path} ({reason}); check that it is valid {suffix[1:].upper()}"
+            f"{flag}: cannot read {path} ({first_line(exc)}); check that it is valid {suffix[1:].upper()}"
         ) from exc
     if frame.empty:
         raise MlgateError(f"{flag}: {path} has no rows; give a file with at least one row")

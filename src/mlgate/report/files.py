@@ -30,7 +30,8 @@ def default_folder(results: Path, baseline: str, candidate: str) -> Path:
 
 def write(report: Report, folder: Path) -> None:
     """All four files appear together or not at all."""
-    with atomic.new_directory(folder, force=False, flag="--out", replaceable=False) as tmp:
+    kept = f"the complete report in {folder}"
+    with atomic.new_directory(folder, force=False, flag="--out", replaceable=False, keep=kept) as tmp:
         (tmp / "report.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
         (tmp / "report.md").write_text(markdown(report))
         (tmp / "report.html").write_text(html_report(report))
