@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from mlgate import atomic
 from mlgate.errors import MlgateError, first_line
+from mlgate.spec import TASKS
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -25,7 +26,6 @@ PICKLE_FILES = ("model.pkl", "model.pickle", "model.joblib")
 MAX_UNPACK_RATIO = 100
 MIN_UNPACK_LIMIT = 16 * 2**20
 SCHEMA_KINDS = ("integer", "number", "string")
-TASKS = ("regression", "classification")
 
 
 @dataclass(frozen=True)

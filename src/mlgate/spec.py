@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 Task = Literal["regression", "classification"]
+TASKS: tuple[Task, ...] = ("regression", "classification")
 DEFAULT_SPEC = "mlgate.reference:spec"
 log = logging.getLogger("mlgate")
 
@@ -174,7 +175,7 @@ def load_spec(reference: str | None = None, project_dir: Path | None = None) -> 
 def _check_fields(spec: ModelSpec, reference: str, flag: str) -> None:
     """The fields everything else relies on, checked once where the spec is found."""
     problem = None
-    if spec.task not in ("regression", "classification"):
+    if spec.task not in TASKS:
         problem = f"task is {spec.task!r}; use 'regression' or 'classification'"
     elif not spec.versions or not all(isinstance(v, str) and v for v in spec.versions):
         problem = "versions must name at least one version, as strings"

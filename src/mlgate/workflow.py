@@ -45,17 +45,23 @@ def check_new_files(paths: list[Path], force: bool, flag: str = "--out") -> None
         atomic.check_writable(path, flag)
 
 
+def check_new_folder(path: Path, force: bool, flag: str = "--out") -> None:
+    """Refuse, before slow work, an output folder that exists (without ``force``), is a file, or
+    cannot be created: the folder twin of ``check_new_files``."""
+    if atomic.check_path(path, flag).exists() and not path.is_dir():
+        raise MlgateError(f"{flag}: {path} is a file, not a folder; choose a folder path or move the file")
+    if path.exists() and not force:
+        raise MlgateError(f"{flag}: {path} already exists; choose another path or pass --force to replace it")
+    atomic.check_writable(path, flag)
+
+
 def train_artifact(
     spec_ref: str | None, version: str | None, out: Path, force: bool = False, thread_limit: int | None = 1
 ) -> str:
     """Train ``version`` (default: the newest) of the spec into ``out``; return a one-line summary."""
     from mlgate import training
 
-    if atomic.check_path(out, "--out").exists() and not out.is_dir():
-        raise MlgateError(f"--out: {out} is a file, not a folder; choose a folder path")
-    if out.exists() and not force:
-        raise MlgateError(f"--out: {out} already exists; choose another folder or pass --force to replace it")
-    atomic.check_writable(out)  # before training, so the refusal does not wait for the fit
+    check_new_folder(out, force)  # before training, so the refusal does not wait for the fit
     used, _ = spec_reference(spec_ref)
     spec = load_spec(used)
     version = version or spec.versions[-1]
@@ -94,12 +100,7 @@ def predict_file(
     steps_dir = steps_folder(out)
     check_new_files([out], force)
     if steps:
-        if steps_dir.exists() and not steps_dir.is_dir():
-            raise MlgateError(f"--out: {steps_dir} is a file, not a folder; move it aside for --steps")
-        if steps_dir.exists() and not force:
-            raise MlgateError(
-                f"--out: {steps_dir} already exists; choose another path or pass --force to replace it"
-            )
+        check_new_folder(steps_dir, force)
     spec = spec_for_artifact(spec_ref, artifact_dir)
     artifact = artifacts.load(artifact_dir, spec.trusted_types, trust_pickle=trust_pickle)
     frame = read_table(data_file)
