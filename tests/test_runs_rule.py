@@ -97,6 +97,7 @@ def test_a_tripped_canary_makes_failures_too_noisy_to_judge() -> None:
     result = apply_canary(real, canary)
     assert result[0].status == "warn" and result[0].message.startswith("too noisy to judge")
     assert result[1].name.startswith("canary ") and "A/A canary tripped" in result[1].message
+    assert real[0].status == "fail" and not canary[0].name.startswith("canary ")  # inputs left as they were
     calm = apply_canary(judge_all([values(np.log(1.2))], 0.01), judge_all([values(0.0, seed=6)], 0.01))
     assert calm[0].status == "fail"
 
@@ -118,3 +119,26 @@ def test_broken_history_and_empty_evidence_are_errors(tmp_path: Path) -> None:
         calibration.load(tmp_path, machine="box")
     with pytest.raises(MlgateError, match="no judged metric"):
         calibration.record([], tmp_path, machine="other")
+
+
+def test_an_interval_wider_than_tenfold_is_too_few_runs_to_estimate() -> None:
+    """Two short runs a side (the issue's "99% CI -100% to 5730762694%"): no numbers, a way out."""
+    wide = judge(values(np.log(2.0), noise=0.5, runs=2, seed=3), 0.01, 1)
+    assert wide.status == "warn" and "too few runs to estimate" in wide.message
+    assert "5730762694" not in wide.message and "more than 100 more runs per side" in wide.message
+    assert wide.details["more_runs_to_settle"] > 100
+
+
+def test_a_change_beyond_twice_the_minimum_effect_is_never_close_to_it() -> None:
+    doubled = judge(values(np.log(2.02), noise=0.4, runs=3, seed=1), 0.01, 1)
+    assert doubled.status == "warn" and doubled.change is not None and doubled.change > 0.1
+    assert "close to the minimum effect" not in doubled.message
+
+
+def test_numbers_in_messages_have_at_most_three_significant_digits() -> None:
+    import re
+
+    finding = judge(values(np.log(1.1234), noise=0.02), 0.01, 1)
+    for number in re.findall(r"\d[\d,]*\.?\d*", finding.message.split("(")[1]):
+        digits = number.replace(",", "").replace(".", "").lstrip("0")
+        assert len(digits.rstrip("0")) <= 3, (number, finding.message)

@@ -8,7 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from mlgate import stats
 from mlgate.checks import quality
-from mlgate.policy import DEFAULTS
+from mlgate.policy import DEFAULT
 
 
 def test_wilson_matches_the_published_value() -> None:
@@ -98,7 +98,7 @@ def _quality_trial(seed: int, effect: float, n: int = 10_000) -> str:
     base = y + shared + rng.normal(0, 0.35, n)
     cand = y + (1 + effect) * (shared + rng.normal(0, 0.35, n))
     estimate = quality.regression_estimates(y, base, cand, 1000, seed)[:1]  # RMSE
-    return quality.judge(estimate, n, DEFAULTS)[0].status
+    return quality.judge(estimate, n, DEFAULT)[0].status
 
 
 @pytest.mark.slow

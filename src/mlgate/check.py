@@ -18,18 +18,16 @@ from typing import Any
 import pandas as pd
 from rich.markup import escape
 
-from mlgate import artifacts, asv_runner, atomic, calibration, console, interrupts, load, revisions, serve
+from mlgate import asv_runner, atomic, calibration, console, interrupts, load, revisions, serve
 from mlgate import compare as comparing
-from mlgate.checks.asv_timing import asv_findings
-from mlgate.checks.latency import MIN_REQUESTS, latency_findings
-from mlgate.checks.runs import apply_canary
+from mlgate.checks.latency import MIN_REQUESTS
 from mlgate.errors import EXIT_OK, EXIT_REGRESSION, MlgateError
-from mlgate.evidence.asv_results import read_commit
-from mlgate.evidence.load_runs import read_runs
+from mlgate.evidence import AsvPair, Evidence, LoadRuns, Measured, Served
+from mlgate.evidence.asv_results import read_pair
+from mlgate.evidence.load_runs import read_pair as read_runs
 from mlgate.evidence.served import fetch_predictions
 from mlgate.policy import load_policy
-from mlgate.report import Finding, files, text
-from mlgate.serving_parity import served_parity
+from mlgate.report import files, text
 from mlgate.spec import ModelSpec, load_spec
 from mlgate.tables import write_table
 from mlgate.workflow import export_data, predict_file, train_artifact
@@ -93,8 +91,7 @@ def run(
     atomic.check_writable(work, "--out")
     atomic.check_writable(report_dir, "--report")
     policy = load_policy()
-    if "load" not in plan.skip:
-        calibration.load()  # the A/A history the load step reads and extends
+    history = calibration.load() if "load" not in plan.skip else {}  # read, and extended, by the load step
     say(
         f"[bold]mlgate check[/] ({plan.name} plan): {spec.name}, "
         f"{base.label} (baseline) vs {cand.label} (candidate)"
@@ -114,18 +111,25 @@ def run(
             summary = predict_file(models / role, holdout_file, out, steps=True, spec_ref=spec_ref)
         say(f"3/6 {role}: {escape(summary)}")
 
-    extra = [
-        Finding(step, "timing", "skip", f"{step}: skipped with --skip {step}", step)
-        for step in sorted(plan.skip)
-    ]
+    asv = None
     if "asv" not in plan.skip:
         bench = plan.asv_bench.format(quality=QUALITY_BENCH[spec.task])
-        extra += _asv_checks(spec_ref, base, cand, replace(plan, asv_bench=bench), work, say, policy)
-    extra += _served_checks(spec, models, work, plan, say, policy)
+        asv = _asv_evidence(spec_ref, base, cand, replace(plan, asv_bench=bench), work, say)
+    served, load_runs = _served_evidence(spec, models, work, plan, say)
+    measured = Measured(
+        asv=asv,
+        load=load_runs and load_runs[0],
+        load_canary=load_runs and load_runs[1],
+        history=history,
+        left_out=tuple(sorted(plan.skip)),
+    )
+    evidence = Evidence(models / "baseline", models / "candidate", spec, served=served, measured=measured)
     with console.err.status("6/6 comparing the candidate with the baseline"):
-        report = comparing.run(
-            comparing.Inputs(models / "baseline", models / "candidate", spec), policy, extra
-        )
+        report = comparing.run(evidence, policy)
+        # Each check adds its A/A canary to this machine's history: from five on, the calibrated rule.
+        canary = [f for f in report.checks if f.kind == "latency canary" and "d" in f.details]
+        if canary:
+            calibration.record(canary)
         if base.commit is not None:  # revisions: name them, with the version each trained
             report.baseline = f"{base.label} ({report.baseline})"
             report.candidate = f"{cand.label} ({report.candidate})"
@@ -192,14 +196,14 @@ def _train(spec_ref: str | None, side: Side, out: Path) -> str:
     return " ".join(result.stdout.split())  # one line, however the subprocess's console wrapped it
 
 
-def _asv_checks(
-    spec_ref: str | None, base: Side, cand: Side, plan: Plan, work: Path, say: Any, policy: dict[str, Any]
-) -> list[Finding]:
+def _asv_evidence(
+    spec_ref: str | None, base: Side, cand: Side, plan: Plan, work: Path, say: Any
+) -> AsvPair | None:
     """asv evidence: both commits interleaved in the repo's environments, or both versions here."""
     here = Path.cwd()
     if not (here / "asv.conf.json").is_file() or not (here / "benchmarks").is_dir():
         say("asv: skipped, no asv.conf.json and benchmarks/ here (`mlgate init` writes them)")
-        return []
+        return None
     # SamePredictions compares with the baseline artifact: the "production" model of this check.
     env = {"MLGATE_BASELINE_ARTIFACT": str((work / "models" / "baseline").resolve())}
     env |= {"MLGATE_ASV_PLAN": plan.name} if plan.name == "quick" else {}
@@ -207,7 +211,7 @@ def _asv_checks(
     head = revisions.resolve(here, "HEAD")
     if head is None:
         say("asv: skipped, not a git checkout (asv labels results by commit)")
-        return []
+        return None
     if base.commit is None:
         runs = {}
         for role, side in (("baseline", base), ("candidate", cand)):
@@ -220,14 +224,13 @@ def _asv_checks(
             f"asv: {plan.name} benchmarks of {base.label} and {cand.label} in this environment: "
             f"{escape(str(work / 'asv'))}"
         )
-        base_results = read_commit(runs["baseline"], head, "asv")
-        return asv_findings(base_results, read_commit(runs["candidate"], head, "asv"), policy)
+        return read_pair((runs["baseline"], head, "asv"), (runs["candidate"], head, "asv"))
     if cand.label == WORKING_TREE:
         say(
             "[yellow]asv: skipped[/], the working tree has uncommitted changes and asv measures commits; "
             "commit them"
         )
-        return []
+        return None
     assert cand.commit is not None
     with console.err.status(
         f"asv: {base.label} and {cand.label} interleaved ({plan.name} plan; "
@@ -238,34 +241,30 @@ def _asv_checks(
         f"asv: {base.label} and {cand.label} interleaved in asv's environment; "
         "history in results/asv, HTML in results/html"
     )
-    machine = socket.gethostname()
-    return asv_findings(
-        read_commit(results_dir, base.commit, "asv", machine=machine),
-        read_commit(results_dir, cand.commit, "asv", machine=machine),
-        policy,
+    return read_pair(
+        (results_dir, base.commit, "asv"), (results_dir, cand.commit, "asv"), machine=socket.gethostname()
     )
 
 
-def _served_checks(
-    spec: ModelSpec, models: Path, work: Path, plan: Plan, say: Any, policy: dict[str, Any]
-) -> list[Finding]:
-    """Serve both sides on loopback, check served = offline, run interleaved load against both."""
-    findings: list[Finding] = []
+def _served_evidence(
+    spec: ModelSpec, models: Path, work: Path, plan: Plan, say: Any
+) -> tuple[tuple[Served, ...], tuple[LoadRuns, LoadRuns] | None]:
+    """Serve both sides on loopback: their answers on the holdout (for served parity), and the
+    interleaved load of both with its A/A canary (None when load is skipped)."""
+    served = []
     holdout = spec.holdout_rows()
     requests_file = work / "data" / "requests.parquet"
     write_table(holdout[[spec.id_column, *spec.features(holdout).columns]], requests_file)
     base_dir, cand_dir = models / "baseline", models / "candidate"
     with serve.background(base_dir) as base_url, serve.background(cand_dir) as cand_url:
         say(f"4/6 serving the baseline at {base_url} and the candidate at {cand_url}")
-        for role, folder, url in (("baseline", base_dir, base_url), ("candidate", cand_dir, cand_url)):
-            artifact = artifacts.load(folder, spec.trusted_types)
-            with console.err.status(f"4/6 served-vs-offline parity of the {role}"):
-                finding = served_parity(artifact, holdout, url, 500, "the holdout")
-            finding.name = f"served parity {role}"
-            findings.append(finding)
-            say(f"4/6 {escape(finding.message)}")
+        for role, url in (("baseline", base_url), ("candidate", cand_url)):
+            with console.err.status(f"4/6 the served {role}'s predictions of the holdout"):
+                answers = fetch_predictions(url, holdout, spec.id_column, batch_size=500)
+            served.append(Served(role, url, answers))
+            say(f"4/6 {role}: {len(answers):,} predictions served at {url} (served parity is judged in 6/6)")
         if "load" in plan.skip:
-            return findings
+            return tuple(served), None
         load_plan = _load_plan(base_url, holdout, spec.id_column, plan, requests_file, say)
         out = work / "load" / "ab"
         canary_out = work / "load" / "aa-canary"
@@ -288,20 +287,11 @@ def _served_checks(
             f"5/6 interleaved load, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
             f"same design baseline vs baseline as the A/A canary: {escape(str(work / 'load'))}"
         )
-    history = calibration.load()
-    latency = latency_findings(
-        read_runs(out / "baseline", "load"), read_runs(out / "candidate", "load"), policy, history
+    load_runs = (
+        read_runs(out / "baseline", out / "candidate", ("load", "load")),
+        read_runs(canary_out / "baseline", canary_out / "candidate", ("canary", "canary")),
     )
-    canary = latency_findings(
-        read_runs(canary_out / "baseline", "canary"),
-        read_runs(canary_out / "candidate", "canary"),
-        policy,
-        history,
-    )
-    # Each check adds its A/A canary to this machine's history: from five runs on, the calibrated rule.
-    calibration.record(canary)
-    findings += apply_canary(latency, canary)
-    return findings
+    return tuple(served), load_runs
 
 
 def _load_plan(

@@ -285,9 +285,11 @@ def compare(
     trust_pickle: TrustPickleOption = False,
 ) -> int:
     """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input."""
+    from mlgate import calibration as calibrating
     from mlgate import compare as comparing
     from mlgate.atomic import check_path, check_writable
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.evidence import Evidence, Measured
     from mlgate.policy import load_policy
     from mlgate.report import files, text
     from mlgate.spec import spec_for_artifact
@@ -304,54 +306,46 @@ def compare(
             raise MlgateError(f"{flag}: it needs --asv-results/--asv-baseline/--asv-candidate; give them too")
     if canary_load and not (load_baseline or load_candidate):
         raise MlgateError("--canary-load: it needs --load-baseline and --load-candidate; give them too")
-    from mlgate import calibration as calibrating
-    from mlgate.checks.runs import apply_canary
-
-    history = calibrating.load(calibration)
-    extra = []
+    asv = asv_canary = load = load_canary = None
     if asv_results or asv_baseline or asv_candidate:
-        from mlgate.checks.asv_timing import asv_findings
-        from mlgate.evidence.asv_results import read_commit
+        from mlgate.evidence import asv_results as asv_files
 
         if not (asv_results and asv_baseline and asv_candidate):
             raise MlgateError("--asv-results/--asv-baseline/--asv-candidate: give all three")
         rev_a, sep, rev_b = (canary_asv or "").partition(":")
         if canary_asv and not (sep and rev_a and rev_b):
             raise MlgateError(f"--canary-asv: {canary_asv!r} is not REV_A:REV_B; name two revisions")
-        base_asv = read_commit(asv_results, asv_baseline, "--asv-baseline", machine=asv_machine)
-        cand_asv = read_commit(asv_results, asv_candidate, "--asv-candidate", machine=asv_machine)
-        timing = asv_findings(base_asv, cand_asv, policy, history)
+        asv = asv_files.read_pair(
+            (asv_results, asv_baseline, "--asv-baseline"),
+            (asv_results, asv_candidate, "--asv-candidate"),
+            asv_machine,
+        )
         if canary_asv:
-            canary = asv_findings(
-                read_commit(asv_results, rev_a, "--canary-asv", machine=asv_machine),
-                read_commit(asv_results, rev_b, "--canary-asv", machine=asv_machine),
-                policy,
-                history,
+            asv_canary = asv_files.read_pair(
+                (asv_results, rev_a, "--canary-asv"), (asv_results, rev_b, "--canary-asv"), asv_machine
             )
-            timing = apply_canary(timing, canary)
-        extra += timing
     if load_baseline or load_candidate:
-        from mlgate.checks.latency import latency_findings
-        from mlgate.evidence.load_runs import read_runs
+        from mlgate.evidence.load_runs import read_pair
 
         if not (load_baseline and load_candidate):
             raise MlgateError("--load-baseline/--load-candidate: give both folders")
-        base_runs = read_runs(load_baseline, "--load-baseline")
-        latency = latency_findings(base_runs, read_runs(load_candidate, "--load-candidate"), policy, history)
+        load = read_pair(load_baseline, load_candidate, ("--load-baseline", "--load-candidate"))
         if canary_load:
-            canary = latency_findings(
-                read_runs(canary_load / "baseline", "--canary-load"),
-                read_runs(canary_load / "candidate", "--canary-load"),
-                policy,
-                history,
+            load_canary = read_pair(
+                canary_load / "baseline", canary_load / "candidate", ("--canary-load",) * 2
             )
-            latency = apply_canary(latency, canary)
-        extra += latency
-    inputs = comparing.Inputs(
-        baseline, candidate, spec_for_artifact(spec, baseline), data_file, target, id_column, trust_pickle
+    evidence = Evidence(
+        baseline,
+        candidate,
+        spec_for_artifact(spec, baseline),
+        data_file,
+        target,
+        id_column,
+        trust_pickle,
+        measured=Measured(asv, asv_canary, load, load_canary, calibrating.load(calibration)),
     )
     with console.err.status("comparing"):
-        report = comparing.run(inputs, policy, extra)
+        report = comparing.run(evidence, policy)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
     text.print_summary(report, console.out)
@@ -524,7 +518,9 @@ def load(
         )
         for warning in summary["warnings"]:
             console.err.print(f"[yellow]warning:[/] {escape(warning)}")
-        broken = broken or summary["locust_exit_code"] != 0
+        for budget in summary["budgets"]["broken"]:
+            console.err.print(f"[bold red]budget broken:[/] {escape(budget)}")
+        broken = broken or bool(summary["budgets"]["broken"]) or summary["locust_exit_code"] != 0
         if "steps" in summary:
             best = summary["steps"]["highest_rate_within_budget"]
             console.out.print(f"highest rate within the p95 budget: {best if best is not None else 'none'}/s")
@@ -544,18 +540,28 @@ def parity(
     trust_pickle: TrustPickleOption = False,
 ) -> int:
     """Training/serving skew: do the API's predictions equal the offline ones? Exit 1 if not."""
-    from mlgate import artifacts as artifact_files
+    from mlgate.artifacts import read_manifest
+    from mlgate.checks.served import served_parity
     from mlgate.errors import EXIT_OK, EXIT_REGRESSION
-    from mlgate.serving_parity import check_api, served_parity
+    from mlgate.evidence import Served
+    from mlgate.evidence.predictions import read_side
+    from mlgate.evidence.served import check_api, fetch_predictions
+    from mlgate.policy import load_policy
     from mlgate.spec import spec_for_artifact
     from mlgate.tables import read_table
 
     check_api(api)
+    policy = load_policy()
     model_spec = spec_for_artifact(spec, artifact)
-    loaded = artifact_files.load(artifact, model_spec.trusted_types, trust_pickle=trust_pickle)
+    read_manifest(artifact, "ARTIFACT")  # a missing or broken artifact is named before any data is read
     frame = read_table(data_file) if data_file else model_spec.holdout_rows()
+    source = str(data_file or "the holdout")
+    offline = read_side(artifact, "ARTIFACT", model_spec, frame, source, trust_pickle=trust_pickle)
     with console.err.status(f"sending {len(frame):,} rows to {api}"):
-        finding = served_parity(loaded, frame, api, batch_size, str(data_file or "the holdout"))
+        id_column = str(offline.manifest.get("id_column", model_spec.id_column))
+        answers = Served("api", api, fetch_predictions(api, frame, id_column, batch_size))
+    task = offline.task or "regression"
+    finding = served_parity(offline.outputs, answers, offline.label, task, policy.parity, "served parity")
     style = {"pass": "green", "fail": "bold red"}.get(finding.status, "yellow")
     console.out.print(f"[{style}]{finding.status}[/] {escape(finding.message)}")
     return EXIT_REGRESSION if finding.status == "fail" else EXIT_OK
@@ -588,12 +594,12 @@ def calibrate(
     from datetime import UTC, datetime
 
     from mlgate import calibration as calibrating
+    from mlgate import compare as comparing
     from mlgate import load as loading
     from mlgate.atomic import check_writable
-    from mlgate.checks.asv_timing import asv_findings
-    from mlgate.checks.latency import latency_findings
-    from mlgate.evidence.asv_results import read_commit
-    from mlgate.evidence.load_runs import read_runs
+    from mlgate.evidence import Measured
+    from mlgate.evidence import asv_results as asv_files
+    from mlgate.evidence.load_runs import read_pair
     from mlgate.policy import load_policy
 
     policy = load_policy()
@@ -618,7 +624,6 @@ def calibrate(
         raise MlgateError(
             "--host/--load-baseline: give either a server to load now or earlier runs, not both"
         )
-    findings = []
     if host:
         loading.check_target(host, allow_remote=True)  # a URL at all; where it points is checked next
         try:
@@ -654,16 +659,15 @@ def calibrate(
                 progress=lambda text: status.update(f"A/A load: {text}"),
             )
         load_baseline, load_candidate = folder / "baseline", folder / "candidate"
+    asv = load = None
     if load_baseline and load_candidate:
-        findings += latency_findings(
-            read_runs(load_baseline, "--load-baseline"), read_runs(load_candidate, "--load-candidate"), policy
-        )
+        load = read_pair(load_baseline, load_candidate, ("--load-baseline", "--load-candidate"))
     if asv_results and asv_baseline and asv_candidate:
-        findings += asv_findings(
-            read_commit(asv_results, asv_baseline, "--asv-baseline"),
-            read_commit(asv_results, asv_candidate, "--asv-candidate"),
-            policy,
+        asv = asv_files.read_pair(
+            (asv_results, asv_baseline, "--asv-baseline"), (asv_results, asv_candidate, "--asv-candidate")
         )
+    # A/A evidence judged like any comparison, but without history: the history is what it records.
+    findings = comparing.measured(Measured(asv=asv, load=load), policy)
     if not findings:
         raise MlgateError(
             "calibrate: give --host, or --load-baseline/--load-candidate, or the three --asv-* options"

@@ -24,9 +24,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
-from mlgate import atomic, interrupts
+from mlgate import atomic, interrupts, stats
 from mlgate.api import load_api
 from mlgate.errors import MlgateError
 
@@ -219,17 +218,15 @@ def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> l
         str(out / "samples"),
         "--batch-size",
         str(plan.batch_size),
-        "--max-error-rate",
-        str(plan.max_error_rate),
+        # Budgets are judged by mlgate from the trimmed raw samples (``budgets``), not by locust from
+        # its rounded, warm-up-inclusive percentiles; locust's exit code then means locust failed.
+        "--exit-code-on-error",
+        "0",
         "--loglevel",
         "WARNING",
         "--logfile",
         str(out / "locust.log"),
     ]
-    if plan.p95_ms:
-        command += ["--p95-ms", str(plan.p95_ms)]
-    if plan.p99_ms:
-        command += ["--p99-ms", str(plan.p99_ms)]
     if plan.data_file:
         command += ["--data-file", str(plan.data_file)]
     if plan.processes > 1:
@@ -285,6 +282,7 @@ def run_once(
         summary = summarise(samples, plan, cpu_seconds=cpu, wall_seconds=wall, processes=plan.processes)
         summary["locust"] = locust_counts(tmp / "locust.json")
         summary["warnings"] += short_run_warnings(summary, plan)
+        summary["budgets"] = budgets(summary, plan)
         summary.update(
             host=host,
             label=label,
@@ -338,15 +336,6 @@ def read_samples(folder: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).sort_values("start", kind="stable").reset_index(drop=True)
 
 
-def quantile_interval(sorted_values: np.ndarray, q: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Distribution-free interval of the q-quantile from order statistics (binomial ranks)."""
-    n = sorted_values.size
-    lo_rank = int(sps.binom.ppf((1 - confidence) / 2, n, q))
-    hi_rank = int(sps.binom.ppf(1 - (1 - confidence) / 2, n, q)) + 1
-    lo_rank, hi_rank = max(lo_rank, 1), min(hi_rank, n)
-    return float(sorted_values[lo_rank - 1]), float(sorted_values[hi_rank - 1])
-
-
 def latency_stats(latency_us: np.ndarray) -> dict[str, Any]:
     """Percentiles in milliseconds with 95% intervals; None where there are too few samples."""
     values = np.sort(latency_us.astype(float)) / 1000.0
@@ -361,7 +350,7 @@ def latency_stats(latency_us: np.ndarray) -> dict[str, Any]:
             continue
         out[name] = {
             "ms": float(np.quantile(values, q, method="inverted_cdf")),
-            "ci95": list(quantile_interval(values, q)) if enough else None,
+            "ci95": list(stats.quantile_interval(values, q)) if enough else None,
         }
     return out
 
@@ -417,6 +406,27 @@ def summarise(
     if plan.step_rates:
         summary["steps"] = _steps(endpoints, plan)
     return summary
+
+
+def budgets(summary: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
+    """The plan's latency and error budgets against the run's own numbers (all endpoints, warm-up and
+    cool-down trimmed): the same p95 and p99 the summary reports and the comparator judges."""
+    total = summary["endpoints"]["all"]
+    broken = []
+    if total["requests"] and total["error_rate"] > plan.max_error_rate:
+        broken.append(f"error rate {total['error_rate']:.2%} > {plan.max_error_rate:.2%}")
+    for name, budget in (("p95", plan.p95_ms), ("p99", plan.p99_ms)):
+        value = (total["latency"].get(name) or {}).get("ms")
+        if budget and value is None:  # fail closed: a budget nothing was measured against is not kept
+            broken.append(f"{name}: no request in the measured window to judge the {budget:g} ms budget by")
+        elif budget and value is not None and value > budget:
+            broken.append(f"{name} {value:.3g} ms > {budget:g} ms")
+    return {
+        "p95_ms": plan.p95_ms or None,
+        "p99_ms": plan.p99_ms or None,
+        "max_error_rate": plan.max_error_rate,
+        "broken": broken,
+    }
 
 
 def _steps(endpoints: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:

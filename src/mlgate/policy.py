@@ -7,8 +7,10 @@ Every key is validated when read: an unknown key, a value of the wrong kind or o
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +102,94 @@ RANGES: dict[str, Range] = {
 ANY_NUMBER = Range(0)
 
 
-def load_policy(policy_file: Path | None = None, project_dir: Path | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Parity:
+    """When two outputs count as the same: tolerances, per-column overrides, decision flips."""
+
+    required: bool  # differences fail (True) or only warn (False)
+    rtol: float
+    atol: float  # times the baseline's scale (mean |value|) of each column
+    max_flip_rate: float
+    columns: Mapping[str, Mapping[str, float]]  # column -> {rtol, atol}
+
+
+@dataclass(frozen=True)
+class Quality:
+    """Bootstrap draws and seed, and each metric's margin (``RELATIVE_MARGINS`` are fractions)."""
+
+    resamples: int
+    seed: int
+    margins: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Minimum effects of the load metrics: relative, except ``error_rate`` (a share)."""
+
+    p50: float
+    p95: float
+    p99: float
+    throughput: float
+    error_rate: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Minimum effects of the asv measurements (relative; ``track`` in points of a share)."""
+
+    time: float
+    training: float
+    memory: float
+    size: float
+    track: float
+
+
+@dataclass(frozen=True)
+class Shift:
+    """PSI bins and thresholds, the KS warning level and the optional segment column."""
+
+    bins: int
+    psi_warn: float
+    psi_fail: float
+    ks_warn: float
+    segment: str
+    min_segment_rows: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The effective policy, read once by the command and handed down to every check."""
+
+    alpha: float
+    min_join: float
+    parity: Parity
+    quality: Quality
+    latency: Latency
+    timing: Timing
+    shift: Shift
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Policy:
+        """A policy from a table shaped like ``DEFAULTS`` (already validated)."""
+        sections = {
+            "parity": Parity,
+            "quality": Quality,
+            "latency": Latency,
+            "timing": Timing,
+            "shift": Shift,
+        }
+        return cls(
+            alpha=float(values["alpha"]),
+            min_join=float(values["min_join"]),
+            **{name: kind(**copy.deepcopy(values[name])) for name, kind in sections.items()},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as the report records it (the same shape as ``DEFAULTS``)."""
+        return dataclasses.asdict(self)
+
+
+def load_policy(policy_file: Path | None = None, project_dir: Path | None = None) -> Policy:
     """The effective policy: defaults overridden by pyproject, then by ``policy_file``."""
     policy = copy.deepcopy(DEFAULTS)
     pyproject = (project_dir or Path.cwd()) / "pyproject.toml"
@@ -121,7 +210,7 @@ def load_policy(policy_file: Path | None = None, project_dir: Path | None = None
         source = f"--policy {policy_file}"
         _merge(policy, _read_toml(policy_file, "--policy"), source, "")
         _check_order(policy, source)
-    return policy
+    return Policy.from_dict(policy)
 
 
 def _check_order(policy: dict[str, Any], source: str) -> None:
@@ -192,3 +281,6 @@ def _check_column(value: Any, source: str, dotted: str) -> None:
         )
     for key, number in value.items():
         _checked(1.0, number, source, f"{dotted}.{key}")
+
+
+DEFAULT = Policy.from_dict(DEFAULTS)  # the defaults, for callers without a policy file

@@ -11,10 +11,8 @@ from sklearn.pipeline import Pipeline
 
 from mlgate.artifacts import Artifact
 from mlgate.errors import MlgateError, first_line
+from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX
 from mlgate.tables import conform
-
-PREDICTION = "prediction"
-PROBA_PREFIX = "proba_"  # one column of class probabilities per label
 
 
 def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The statistics every check shares: paired bootstrap, DeLong, McNemar, Wilson, KS and PSI.
+"""The statistics every check shares: paired bootstrap, DeLong, McNemar, Wilson, KS, PSI, and the
+run-level t, Welch and Yuen intervals, quantile intervals and the batch-size line fit.
 
 Pure functions on arrays; no I/O. Confidence levels are two-sided unless a name says otherwise.
 """
@@ -219,3 +220,58 @@ def rows_to_settle(n: int, se: float, distance: float, confidence: float) -> int
         return None
     needed = n * (z_value(confidence) * se / distance) ** 2
     return int(np.ceil(needed))
+
+
+# Run-level statistics: the unit of replication is the run (or asv round); docs/design.md, statistics.
+
+
+def mean_t(d: Array) -> tuple[float, float, int]:
+    """Mean of paired differences with its standard error and degrees of freedom."""
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), d.size - 1
+
+
+def trimmed_mean_t(d: Array, trim: float = 0.2) -> tuple[float, float, int]:
+    """Yuen's trimmed mean with its winsorised standard error and degrees of freedom.
+
+    One run hit by a neighbour's burst of work moves a mean and inflates its spread; trimming the
+    20% most extreme paired differences at each end keeps such runs from deciding the verdict.
+    """
+    n = d.size
+    g = math.floor(trim * n)
+    ordered = np.sort(d)
+    kept = ordered[g : n - g]
+    winsorised = np.clip(d, ordered[g], ordered[n - g - 1])
+    h = kept.size
+    se = float(np.std(winsorised, ddof=1) / ((h / n) * math.sqrt(n)))
+    return float(kept.mean()), se, h - 2  # one fewer than Yuen: his test runs slightly liberal at small h
+
+
+def welch(a: Array, b: Array) -> tuple[float, float, float]:
+    """Difference of means ``b - a`` of unpaired samples, its standard error and Welch's df."""
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = float(math.sqrt(va + vb))
+    df = (va + vb) ** 2 / ((va**2 / (a.size - 1)) + (vb**2 / (b.size - 1))) if se > 0 else a.size + b.size - 2
+    return float(b.mean() - a.mean()), se, float(df)
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The p-quantile of Student's t with ``df`` degrees of freedom."""
+    return float(sps.t.ppf(p, df))
+
+
+def quantile_interval(sorted_values: Array, q: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval of the q-quantile from order statistics (binomial ranks)."""
+    n = sorted_values.size
+    lo_rank = int(sps.binom.ppf((1 - confidence) / 2, n, q))
+    hi_rank = int(sps.binom.ppf(1 - (1 - confidence) / 2, n, q)) + 1
+    lo_rank, hi_rank = max(lo_rank, 1), min(hi_rank, n)
+    return float(sorted_values[lo_rank - 1]), float(sorted_values[hi_rank - 1])
+
+
+def relative_line_fit(x: Array, y: Array) -> tuple[float, float]:
+    """``a, b`` of ``y = a + b x`` by least squares on relative errors (each point weighted 1/y),
+    so every size counts, not only the largest."""
+    weights = 1 / y
+    design = np.column_stack([np.ones_like(x), x]) * weights[:, None]
+    (a, b), *_ = np.linalg.lstsq(design, y * weights, rcond=None)
+    return float(a), float(b)

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from mlgate import stats
+from mlgate import metrics, stats
 from mlgate.checks import quality
 from mlgate.checks.runs import RunValues, judge
-from mlgate.policy import DEFAULTS
+from mlgate.policy import DEFAULT, DEFAULTS
 
 ALPHA = float(DEFAULTS["alpha"])
 PROFILES = ("quiet", "noisy", "drifting", "spiky")
@@ -165,7 +165,7 @@ def _quality_trial(
         base = y + shared + rng.normal(0, 0.35, rows)
         cand = y + (1 + effect) * (shared + rng.normal(0, 0.35, rows))
         estimate = quality.regression_estimates(y, base, cand, resamples, int(rng.integers(1 << 30)))[:1]
-        ratio = float(np.sqrt(np.mean((y - cand) ** 2) / np.mean((y - base) ** 2)))
+        ratio = metrics.rmse(y, cand) / metrics.rmse(y, base)
     else:  # AUC: the candidate's score carries less of the signal
         truth = rng.integers(0, 2, rows)
         latent = rng.normal(truth * 1.2, 1.0)
@@ -178,7 +178,7 @@ def _quality_trial(
         )
         estimate = [quality.auc_estimate(truth, base, cand)]
         ratio = (1 - estimate[0].candidate) / max(1 - estimate[0].baseline, 1e-9)
-    finding = quality.judge(estimate, rows, DEFAULTS)[0]
+    finding = quality.judge(estimate, rows, DEFAULT)[0]
     return {"mlgate": finding.status == "fail", "asv default": False, "fixed 10%": ratio > 1.1}
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from mlgate import artifacts, compare, reference, threads
+from mlgate.evidence import Evidence
 from mlgate.policy import load_policy
 from mlgate.predicting import model_input, predict
 
@@ -62,7 +63,7 @@ def test_compare_two_million_row_prediction_files(
     benchmark: Any, million_row_files: tuple[Path, Path, Path, int]
 ) -> None:
     base, cand, labels, data_bytes = million_row_files
-    inputs = compare.Inputs(base, cand, reference.spec, labels)
+    inputs = Evidence(base, cand, reference.spec, labels)
     policy = load_policy()
     report = benchmark.pedantic(compare.run, args=(inputs, policy), rounds=3, iterations=1)
     assert report.verdict == "pass" and report.meta["rows_compared"] == MILLION

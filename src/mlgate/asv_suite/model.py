@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate import artifacts
+from mlgate import artifacts, metrics
 from mlgate.asv_suite import FittedModel, spec
 
 
@@ -45,14 +45,13 @@ class Quality(_TaskQuality):
     task = "regression"
 
     def track_holdout_rmse(self, cache: dict[str, Any]) -> float:
-        return float(np.sqrt(np.mean((self.truth - self.predicted) ** 2)))
+        return metrics.rmse(self.truth, self.predicted)
 
     def track_holdout_mae(self, cache: dict[str, Any]) -> float:
-        return float(np.mean(np.abs(self.truth - self.predicted)))
+        return metrics.mae(self.truth, self.predicted)
 
     def track_holdout_r2(self, cache: dict[str, Any]) -> float:
-        residual = np.sum((self.truth - self.predicted) ** 2)
-        return float(1 - residual / np.sum((self.truth - self.truth.mean()) ** 2))
+        return metrics.r2(self.truth, self.predicted)
 
     track_holdout_rmse.unit = track_holdout_mae.unit = "target"  # type: ignore[attr-defined]
     track_holdout_r2.unit = "R2"  # type: ignore[attr-defined]
@@ -66,7 +65,7 @@ class ClassQuality(_TaskQuality):
     unit = "share"
 
     def track_holdout_accuracy(self, cache: dict[str, Any]) -> float:
-        return float(np.mean(self.truth == self.predicted))
+        return metrics.accuracy(self.truth, self.predicted)
 
     def track_holdout_macro_f1(self, cache: dict[str, Any]) -> float:
         from sklearn.metrics import f1_score
@@ -87,10 +86,9 @@ class ClassLogLoss(_TaskQuality):
             raise NotImplementedError(f"{spec().name} has no predict_proba")
 
     def track_holdout_log_loss(self, cache: dict[str, Any]) -> float:
-        from sklearn.metrics import log_loss
-
         proba = self.pipeline.predict_proba(self.features)
-        return float(log_loss(self.truth, proba, labels=self.pipeline.classes_))
+        column = np.searchsorted(self.pipeline.classes_, self.truth)
+        return float(metrics.log_loss_rows(proba[np.arange(len(column)), column]).mean())
 
 
 class SamePredictions(FittedModel):

@@ -13,9 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from mlgate import stats
 from mlgate.checks.runs import RunValues, judge_all
 from mlgate.evidence.asv_results import CommitResults, Measurement, check_same_design
+from mlgate.policy import Policy
 from mlgate.report import Finding, Status
+from mlgate.report.numbers import percent, sig
 
 # asv has no notion of direction; ours, by the benchmark's name.
 # Every track of mlgate.asv_suite is in one of these two (a test checks it): asv itself treats every
@@ -31,7 +34,7 @@ CURVE = "time_predict"  # the batch-size curve: time = a + b * rows
 def asv_findings(
     base: CommitResults,
     cand: CommitResults,
-    policy: dict[str, Any],
+    policy: Policy,
     history: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Finding]:
     """Every benchmark of the two commits compared, plus overhead and per-row cost."""
@@ -74,7 +77,7 @@ def asv_findings(
         else:
             findings.append(_single_values(b, c, policy))
     timed += _curve(base, cand, policy)
-    alpha = float(policy["alpha"])
+    alpha = policy.alpha
     judged = judge_all(timed, alpha, history)
     if not same_machine:
         for finding in judged:
@@ -88,27 +91,27 @@ def _hardware(results: CommitResults) -> tuple[Any, ...]:
     return info.get("cpu"), info.get("num_cpu"), info.get("ram"), info.get("arch")
 
 
-def _theta(measurement: Measurement, policy: dict[str, Any]) -> float:
-    timing = policy["timing"]
+def _theta(measurement: Measurement, policy: Policy) -> float:
+    timing = policy.timing
     if measurement.kind == "peakmem":
-        return float(timing["memory"])
+        return timing.memory
     if "Training" in measurement.benchmark or "fit" in measurement.benchmark:
-        return float(timing["training"])
-    return float(timing["time"])
+        return timing.training
+    return timing.time
 
 
-def _timed(b: Measurement, c: Measurement, policy: dict[str, Any]) -> RunValues:
+def _timed(b: Measurement, c: Measurement, policy: Policy) -> RunValues:
     unit = "s" if b.kind == "time" else "bytes"
     return RunValues(f"asv {b.name}", "timing", b.name, unit, b.rounds, c.rounds, _theta(b, policy))
 
 
-def _single_values(b: Measurement, c: Measurement, policy: dict[str, Any]) -> Finding:
+def _single_values(b: Measurement, c: Measurement, policy: Policy) -> Finding:
     """Tracks and single-sample results: compare the two values against the minimum effect."""
     assert b.result is not None and c.result is not None
     higher = b.benchmark.endswith(HIGHER_IS_BETTER)
     deterministic = b.benchmark.endswith(DETERMINISTIC)
     absolute = b.benchmark.endswith(SHARES)
-    theta = float(policy["timing"]["size" if "bytes" in b.benchmark else "track"])
+    theta = policy.timing.size if "bytes" in b.benchmark else policy.timing.track
     change = c.result - b.result if absolute or b.result == 0 else c.result / b.result - 1
     worse = -change if higher else change
     status: Status
@@ -118,7 +121,11 @@ def _single_values(b: Measurement, c: Measurement, policy: dict[str, Any]) -> Fi
             "" if status == "pass" else " (outputs changed; the quality checks judge that)"
         )
     elif worse > theta and deterministic:
-        status, message = "fail", f"{b.name}: {_shown(change, absolute)} worse (minimum effect {theta:g})"
+        status, message = (
+            "fail",
+            f"{b.name}: {_shown(change, absolute)} worse "
+            f"(minimum effect {_shown(theta, absolute, sign=False)})",
+        )
     elif worse > theta:
         status = "warn"
         message = (
@@ -144,17 +151,17 @@ def _single_values(b: Measurement, c: Measurement, policy: dict[str, Any]) -> Fi
     )
 
 
-def _shown(change: float, absolute: bool) -> str:
-    return f"{change:+.4g}" if absolute else f"{change * 100:+.2f}%"
+def _shown(change: float, absolute: bool, sign: bool = True) -> str:
+    return sig(change, sign=sign) if absolute else percent(change, sign=sign)
 
 
-def _curve(base: CommitResults, cand: CommitResults, policy: dict[str, Any]) -> list[RunValues]:
+def _curve(base: CommitResults, cand: CommitResults, policy: Policy) -> list[RunValues]:
     """Per-call overhead (ms) and per-row cost (µs) per round, from the batch-size curve."""
     fits = [_fit_rounds(results) for results in (base, cand)]
     if any(f is None for f in fits):
         return []
     (a_b, b_b), (a_c, b_c) = fits  # type: ignore[misc]
-    theta = float(policy["timing"]["time"])
+    theta = policy.timing.time
     return [
         RunValues("asv per-call overhead", "timing", "per-call overhead (a)", "ms", a_b, a_c, theta),
         RunValues("asv per-row cost", "timing", "per-row cost (b)", "µs", b_b, b_c, theta),
@@ -173,12 +180,9 @@ def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | Non
     times = np.array([r for _, r in curve]).T  # rounds x sizes
     overhead, per_row = [], []
     for seconds in times:
-        # Relative errors matter at every size: weight each point by 1/time (least squares on ratios).
-        weights = 1 / seconds
-        design = np.column_stack([np.ones_like(rows), rows]) * weights[:, None]
-        (a, b), *_ = np.linalg.lstsq(design, seconds * weights, rcond=None)
-        overhead.append(float(a) * 1000)
-        per_row.append(float(b) * 1e6)
+        a, b = stats.relative_line_fit(rows, seconds)
+        overhead.append(a * 1000)
+        per_row.append(b * 1e6)
     if min(overhead) <= 0 or min(per_row) <= 0:
         return None
     return overhead, per_row

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mlgate.checks.runs import RunValues, judge_all
+from mlgate.policy import Policy
 from mlgate.report import Finding
 
 # Requests a run needs for a tail percentile to mean something (docs/design.md, sample plans).
@@ -15,11 +16,11 @@ MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
 def latency_findings(
     base: list[dict[str, Any]],
     cand: list[dict[str, Any]],
-    policy: dict[str, Any],
+    policy: Policy,
     history: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Finding]:
     """Compare two sets of load runs; runs are paired by order when both sides have as many."""
-    theta = policy["latency"]
+    theta = policy.latency
     endpoints = sorted(set.intersection(*({n for n in r["endpoints"] if n != "all"} for r in base + cand)))
     metrics: list[RunValues] = []
     for endpoint in endpoints:
@@ -36,7 +37,7 @@ def latency_findings(
                     "ms",
                     [float(v) for v in b if v is not None],
                     [float(v) for v in c if v is not None],
-                    theta[q],
+                    getattr(theta, q),
                 )
             )
     metrics.append(
@@ -47,7 +48,7 @@ def latency_findings(
             "req/s",
             [r["endpoints"]["all"]["rate_per_s"] for r in base],
             [r["endpoints"]["all"]["rate_per_s"] for r in cand],
-            theta["throughput"],
+            theta.throughput,
             higher_is_better=True,
         )
     )
@@ -59,11 +60,11 @@ def latency_findings(
             "share",
             [r["endpoints"]["all"]["error_rate"] for r in base],
             [r["endpoints"]["all"]["error_rate"] for r in cand],
-            theta["error_rate"],
+            theta.error_rate,
             scale="linear",
         )
     )
-    findings = judge_all(metrics, float(policy["alpha"]), history)
+    findings = judge_all(metrics, policy.alpha, history)
     for finding in findings:
         _note_thin_runs(finding, base + cand)
     partial = next((r["_partial"] for r in base + cand if "_partial" in r), None)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlgate.policy import Parity
 from mlgate.report import Finding, Status
 
 WORST = 5
@@ -59,14 +60,13 @@ class FrameDiff:
         return max((c.rows for c in self.columns), default=0)
 
 
-def tolerance(policy: dict[str, Any], column: str) -> tuple[float, float]:
+def tolerance(rules: Parity, column: str) -> tuple[float, float]:
     """(rtol, atol factor) for ``column``: the policy's per-column override, else its default."""
-    parity = policy["parity"]
-    override = parity["columns"].get(column, {})
-    return float(override.get("rtol", parity["rtol"])), float(override.get("atol", parity["atol"]))
+    override = rules.columns.get(column, {})
+    return float(override.get("rtol", rules.rtol)), float(override.get("atol", rules.atol))
 
 
-def compare_frames(base: pd.DataFrame, cand: pd.DataFrame, policy: dict[str, Any]) -> FrameDiff:
+def compare_frames(base: pd.DataFrame, cand: pd.DataFrame, rules: Parity) -> FrameDiff:
     """Compare two frames indexed by the same ids, column by column, under the tolerance rule."""
     diff = FrameDiff()
     diff.added = [str(c) for c in cand.columns if c not in base.columns]
@@ -77,7 +77,7 @@ def compare_frames(base: pd.DataFrame, cand: pd.DataFrame, policy: dict[str, Any
         if str(a.dtype) != str(b.dtype):
             diff.dtype_changes.append(f"{column}: {b.dtype} -> {a.dtype}")
         numeric = pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
-        found = _numeric_diff(str(column), b, a, policy) if numeric else _exact_diff(column, b, a)
+        found = _numeric_diff(str(column), b, a, rules) if numeric else _exact_diff(column, b, a)
         if found is None:
             continue
         exact_only, column_diff = found
@@ -91,7 +91,7 @@ def compare_frames(base: pd.DataFrame, cand: pd.DataFrame, policy: dict[str, Any
 
 
 def _numeric_diff(
-    column: str, base: pd.Series, cand: pd.Series, policy: dict[str, Any]
+    column: str, base: pd.Series, cand: pd.Series, rules: Parity
 ) -> tuple[bool, ColumnDiff | None] | None:
     b = base.to_numpy(dtype=float, na_value=np.nan)
     a = cand.to_numpy(dtype=float, na_value=np.nan)
@@ -99,7 +99,7 @@ def _numeric_diff(
     same = (a == b) | both_nan
     if same.all():
         return None
-    rtol, atol = tolerance(policy, column)
+    rtol, atol = tolerance(rules, column)
     finite_b = b[np.isfinite(b)]
     scale = float(np.mean(np.abs(finite_b))) if finite_b.size else 1.0
     absdiff = np.where(both_nan, 0.0, np.abs(a - b))
@@ -142,7 +142,7 @@ def _plain(value: Any) -> Any:
 def step_parity(
     base_steps: list[tuple[str, pd.DataFrame]],
     cand_steps: list[tuple[str, pd.DataFrame]],
-    policy: dict[str, Any],
+    rules: Parity,
 ) -> Finding:
     """Compare the output after every step; name the first step where the versions part."""
     names_b = [n for n, _ in base_steps]
@@ -166,13 +166,13 @@ def step_parity(
                 last_b = base_steps[i][1]
             if j is not None:
                 last_c = cand_steps[j][1]
-            row = _step_row(len(rows) + 1, name, change, last_b, last_c, policy)
+            row = _step_row(len(rows) + 1, name, change, last_b, last_c, rules)
             if row["status"] != "same" and first is None:
                 first = row
             elif first is not None and row["status"] != "same":
                 row["status"] = "downstream"
             rows.append(row)
-    return _step_finding(rows, first, policy)
+    return _step_finding(rows, first, rules)
 
 
 def _step_row(
@@ -181,13 +181,13 @@ def _step_row(
     change: str,
     base: pd.DataFrame | None,
     cand: pd.DataFrame | None,
-    policy: dict[str, Any],
+    rules: Parity,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"position": position, "step": name, "change": change}
     if base is None or cand is None:
         row.update(status="differs", columns=[], added=[], removed=[], dtype_changes=[], rows=0)
         return row
-    diff = compare_frames(base, cand, policy)
+    diff = compare_frames(base, cand, rules)
     row.update(
         status="differs" if diff.differs else "same",
         columns=[c.to_dict() for c in diff.columns],
@@ -204,9 +204,7 @@ def _step_row(
     return row
 
 
-def _step_finding(
-    rows: list[dict[str, Any]], first: dict[str, Any] | None, policy: dict[str, Any]
-) -> Finding:
+def _step_finding(rows: list[dict[str, Any]], first: dict[str, Any] | None, rules: Parity) -> Finding:
     details = {"steps": rows}
     if first is None:
         reordered = [r["step"] for r in rows if "column order" in r.get("note", "")]
@@ -219,7 +217,7 @@ def _step_finding(
             "steps",
             details=details,
         )
-    status: Status = "fail" if policy["parity"]["required"] else "warn"
+    status: Status = "fail" if rules.required else "warn"
     what = []
     if first["added"]:
         what.append(f"adds column(s) {', '.join(first['added'][:5])}")
@@ -240,23 +238,21 @@ def _step_finding(
     return Finding("feature parity", "parity", status, message, "steps", details=details)
 
 
-def prediction_parity(
-    base: pd.DataFrame, cand: pd.DataFrame, task: str, policy: dict[str, Any]
-) -> list[Finding]:
+def prediction_parity(base: pd.DataFrame, cand: pd.DataFrame, task: str, rules: Parity) -> list[Finding]:
     """Exact, then tolerance, then (classifiers) decision parity of the final outputs."""
-    required = policy["parity"]["required"]
+    required = rules.required
     changed: Status = "fail" if required else "warn"
     findings = []
     diff = compare_frames(
         base[["prediction"]] if task == "regression" else _scores(base),
         cand[["prediction"]] if task == "regression" else _scores(cand),
-        policy,
+        rules,
     )
     n = len(base)
     if task == "classification":
         flips = base["prediction"].astype(object).to_numpy() != cand["prediction"].astype(object).to_numpy()
         rate = float(np.mean(flips))
-        ok = rate <= policy["parity"]["max_flip_rate"]
+        ok = rate <= rules.max_flip_rate
         ids = [_plain(i) for i in base.index.to_numpy()[flips][:WORST]]
         findings.append(
             Finding(
@@ -271,7 +267,7 @@ def prediction_parity(
                 0.0,
                 rate,
                 rate,
-                threshold=policy["parity"]["max_flip_rate"],
+                threshold=rules.max_flip_rate,
                 details={"flipped": int(flips.sum()), "ids": ids},
             )
         )

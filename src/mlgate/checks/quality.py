@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from mlgate import stats
+from mlgate import metrics, stats
+from mlgate.evidence.outputs import Probabilities, labels_or_numbers, probabilities, values
+from mlgate.policy import Policy
 from mlgate.report import Finding, Status
+from mlgate.report.numbers import percent, sig
 
 Array = NDArray[np.float64]
 
@@ -75,20 +79,6 @@ def regression_estimates(truth: Array, base: Array, cand: Array, resamples: int,
             "paired bootstrap",
         ),
     ]
-
-
-@dataclass(frozen=True)
-class Probabilities:
-    """Class probabilities of one side: one column per class label (as text), rows as the labels'."""
-
-    labels: list[str]
-    matrix: Array
-
-    def of(self, label: object) -> Array:
-        """The probability column of ``label`` (zeros if the model never saw that class)."""
-        if str(label) in self.labels:
-            return self.matrix[:, self.labels.index(str(label))]
-        return np.zeros(self.matrix.shape[0])
 
 
 MAX_F1_CLASSES = 50  # macro-F1 bootstraps three count columns per class and side
@@ -169,7 +159,7 @@ def _log_loss_rows(truth: NDArray[Any], proba: Probabilities) -> Array:
     for label in np.unique(truth):
         rows = truth == label
         p_true[rows] = proba.of(label)[rows]
-    return np.asarray(-np.log(np.clip(p_true, 1e-15, 1.0)))
+    return metrics.log_loss_rows(p_true)
 
 
 def _brier_rows(truth: NDArray[Any], proba: Probabilities) -> Array:
@@ -236,14 +226,38 @@ def auc_estimate(positive: NDArray[np.int_], score_b: Array, score_c: Array) -> 
     )
 
 
+def quality_findings(
+    truth: pd.Series | None, base: pd.DataFrame, cand: pd.DataFrame, task: str, policy: Policy
+) -> list[Finding]:
+    """Every quality metric of the task, paired on the same labelled rows (outputs aligned to them)."""
+    if truth is None:
+        reason = "no labelled rows; give --data with the target column"
+        return [Finding(name="quality", kind="quality", status="skip", message=reason)]
+    y = labels_or_numbers(truth, task)
+    q = policy.quality
+    if task == "regression":
+        estimates = regression_estimates(y, values(base, task), values(cand, task), q.resamples, q.seed)
+        return judge(estimates, len(truth), policy)
+    estimates, skipped = classification_estimates(
+        y,
+        values(base, task),
+        values(cand, task),
+        probabilities(base),
+        probabilities(cand),
+        q.resamples,
+        q.seed,
+    )
+    return judge(estimates, len(truth), policy, skipped)
+
+
 def judge(
-    estimates: list[Estimate], n_rows: int, policy: dict[str, Any], skipped: dict[str, str] | None = None
+    estimates: list[Estimate], n_rows: int, policy: Policy, skipped: dict[str, str] | None = None
 ) -> list[Finding]:
     """Turn paired estimates into pass / fail / warn findings, family-wise over the metrics; every
     metric that does not apply is listed as skipped, with the reason."""
-    alpha = float(policy["alpha"])
+    alpha = policy.alpha
     family = max(len(estimates), 1)
-    margins = policy["quality"]["margins"]
+    margins = policy.quality.margins
     findings = [_judge_one(e, n_rows, alpha, family, float(margins[e.metric])) for e in estimates]
     for metric, reason in (skipped or {}).items():
         findings.append(Finding(f"quality {metric}", "quality", "skip", f"{metric}: {reason}", metric))
@@ -274,7 +288,7 @@ def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) ->
     level = f"{(1 - alpha) * 100:g}%"
     show = _formatter(e.relative)
     message = (
-        f"{e.metric} {e.baseline:.4g} -> {e.candidate:.4g}, {show(abs(interval.estimate))} {direction} "
+        f"{e.metric} {sig(e.baseline)} -> {sig(e.candidate)}, {show(abs(interval.estimate))} {direction} "
         f"({level} CI {show(interval.low)} to "
         f"{show(interval.high)}; margin {show(margin)}): {verdict}"
     )
@@ -307,13 +321,9 @@ def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) ->
 
 
 def _formatter(relative: bool) -> Callable[[float], str]:
-    """Percent for relative changes, metric units otherwise; tiny values keep two digits."""
+    """Percent for relative changes, metric units otherwise; three significant digits."""
 
     def show(value: float) -> str:
-        shown = value * 100 if relative else value
-        unit = "%" if relative else ""
-        if shown == 0 or abs(shown) >= (0.1 if relative else 0.001):
-            return f"{shown:.1f}{unit}" if relative else f"{shown:.4f}"
-        return f"{shown:.2g}{unit}"
+        return percent(value) if relative else sig(value)
 
     return show

@@ -16,14 +16,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
+from mlgate import stats
 from mlgate.report import Finding, Status
+from mlgate.report.numbers import percent, sig
 
 POWER = 0.8  # for the smallest detectable change
 TRIM_FROM = 8  # pairs from which the trimmed mean is used (fewer leave too few degrees of freedom)
 MIN_HISTORY = 5  # A/A comparisons needed before the calibrated rule replaces the t interval
 MAX_HISTORY = 30
+TOO_WIDE = 10.0  # an interval spanning more than this factor is reported as "too few runs to estimate"
+MAX_MORE_RUNS = 100  # beyond this many more runs, a message says so instead of a number
 
 
 @dataclass(frozen=True)
@@ -75,23 +78,18 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         )
     tb, tc = (np.log(b), np.log(c)) if values.scale == "log" else (b, c)
     sign = -1.0 if values.higher_is_better else 1.0  # "worse" is positive
+    df: float
     if values.paired and b.size == c.size:
         d = sign * (tc - tb)
         if d.size >= TRIM_FROM:
-            estimate, se, df = trimmed_mean_t(d)
+            estimate, se, df = stats.trimmed_mean_t(d)
             design = f"paired over {d.size} interleaved run pairs, 20% trimmed (Yuen)"
         else:
-            estimate, se, df = float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), d.size - 1
+            estimate, se, df = stats.mean_t(d)
             design = f"paired over {d.size} interleaved run pairs"
     else:
-        estimate = sign * float(tc.mean() - tb.mean())
-        vb, vc = tb.var(ddof=1) / tb.size, tc.var(ddof=1) / tc.size
-        se = float(math.sqrt(vb + vc))
-        df = (
-            (vb + vc) ** 2 / ((vb**2 / (tb.size - 1)) + (vc**2 / (tc.size - 1)))
-            if se > 0
-            else tb.size + tc.size - 2
-        )
+        estimate, se, df = stats.welch(tb, tc)
+        estimate *= sign
         design = f"Welch over {tb.size} and {tc.size} runs"
     threshold = math.log1p(values.theta) if values.scale == "log" else values.theta
     rule = f"run-clustered t ({design})"
@@ -104,11 +102,11 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         estimate -= float(aa.mean())
         se, df = float(aa.std(ddof=1) * math.sqrt(1 + 1 / h)), h - 1
         rule = f"A/A-calibrated prediction interval (H = {h} earlier A/A comparisons)"
-    t_plain = float(sps.t.ppf(1 - alpha / 2, df))
-    t_strict = float(sps.t.ppf(1 - alpha / (2 * family), df))
+    t_plain = float(stats.t_quantile(1 - alpha / 2, df))
+    t_strict = float(stats.t_quantile(1 - alpha / (2 * family), df))
     low, high = estimate - t_plain * se, estimate + t_plain * se
     strict_low = estimate - t_strict * se
-    detectable = (t_plain + float(sps.t.ppf(POWER, df))) * se
+    detectable = (t_plain + float(stats.t_quantile(POWER, df))) * se
     status: Status
     if strict_low > 0 and estimate >= threshold:
         status, verdict = "fail", "regression"
@@ -123,11 +121,19 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         )
     show = _shower(values.scale, values.unit)
     words = _direction(values, estimate)
-    message = (
-        f"{values.metric} {show(abs(estimate))} {words} ({(1 - alpha) * 100:g}% CI {show(low)} to "
-        f"{show(high)}; minimum effect {show(threshold)}): {verdict}; "
-        f"smallest detectable change {show(detectable)}"
-    )
+    # An interval wider than a factor of ten says nothing about the size of the change.
+    too_wide = values.scale == "log" and high - low > math.log(TOO_WIDE)
+    if too_wide:
+        message = (
+            f"{values.metric}: too few runs to estimate ({(1 - alpha) * 100:g}% CI spans more than a "
+            f"factor of {TOO_WIDE:g}; minimum effect {show(threshold)}): {verdict}"
+        )
+    else:
+        message = (
+            f"{values.metric} {show(abs(estimate))} {words} ({(1 - alpha) * 100:g}% CI {show(low)} to "
+            f"{show(high)}; minimum effect {show(threshold)}): {verdict}; "
+            f"smallest detectable change {show(detectable)}"
+        )
     details = {
         **base_info,
         "design": design,
@@ -140,16 +146,23 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         "family_size": family,
     }
     if status == "warn" and se > 0 and not calibrated:
+        # Runs that would bring the interval's edge to the minimum effect (or past zero when the
+        # change is beyond it); a change within a factor of two of the minimum effect is "close".
         distance = threshold - estimate if estimate < threshold else estimate
         if distance > 0:
             runs = b.size * (t_plain * se / distance) ** 2
             more = max(1, math.ceil(runs - b.size))
             details["more_runs_to_settle"] = more
-            message += (
-                f"; about {more} more run(s) per side would settle it"
-                if more <= 100
-                else "; more than 100 more runs per side: the change sits close to the minimum effect"
-            )
+            close = 0 < estimate < 2 * threshold
+            if more <= MAX_MORE_RUNS:
+                message += f"; about {more} more run(s) per side would settle it"
+            elif close:
+                message += (
+                    f"; more than {MAX_MORE_RUNS} more runs per side: "
+                    "the change sits close to the minimum effect"
+                )
+            else:
+                message += f"; more than {MAX_MORE_RUNS} more runs per side would settle it"
     return Finding(
         name=values.name,
         kind=values.kind,
@@ -163,22 +176,6 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         threshold=values.theta,
         details=details,
     )
-
-
-def trimmed_mean_t(d: np.ndarray, trim: float = 0.2) -> tuple[float, float, int]:
-    """Yuen's trimmed mean with its winsorised standard error and degrees of freedom.
-
-    One run hit by a neighbour's burst of work moves a mean and inflates its spread; trimming the
-    20% most extreme paired differences at each end keeps such runs from deciding the verdict.
-    """
-    n = d.size
-    g = math.floor(trim * n)
-    ordered = np.sort(d)
-    kept = ordered[g : n - g]
-    winsorised = np.clip(d, ordered[g], ordered[n - g - 1])
-    h = kept.size
-    se = float(np.std(winsorised, ddof=1) / ((h / n) * math.sqrt(n)))
-    return float(kept.mean()), se, h - 2  # one fewer than Yuen: his test runs slightly liberal at small h
 
 
 def _natural_interval(scale: str, sign: float, low: float, high: float) -> tuple[float, float]:
@@ -205,8 +202,8 @@ def _to_change(scale: str, value: float) -> float:
 def _shower(scale: str, unit: str) -> Any:
     def show(value: float) -> str:
         if scale == "log":
-            return f"{math.expm1(value) * 100:.1f}%"
-        return f"{value * 100:.2f} pt" if unit == "share" else f"{value:.4g} {unit}"
+            return percent(math.expm1(value))
+        return f"{sig(value * 100)} pt" if unit == "share" else f"{sig(value)} {unit}"
 
     return show
 
@@ -235,23 +232,33 @@ def judge_all(
 
 
 def apply_canary(findings: list[Finding], canary: list[Finding]) -> list[Finding]:
-    """When an A/A canary of the same job trips, its kind of verdict cannot fail: too noisy to judge."""
+    """The findings, then the A/A canary's (renamed "canary ..."). When the canary trips (an A/A
+    change judged a regression), its kind of verdict cannot fail: too noisy to judge. New findings
+    are returned; the inputs are left as they were."""
     tripped = [c for c in canary if c.status == "fail"]
-    for c in canary:
-        c.name, c.kind = f"canary {c.name}", f"{c.kind} canary"
-        if c.status == "fail":
-            c.status = "warn"
-            c.message = f"A/A canary tripped: {c.message}"
-    if not tripped:
-        return findings + canary
-    kinds = {c.kind.removesuffix(" canary") for c in tripped}
-    for f in findings:
-        if f.kind in kinds and f.status == "fail":
-            f.status = "warn"
-            f.message = (
-                f"too noisy to judge (the A/A canary of this job changed by up to "
-                f"{max(abs(c.change or 0) for c in tripped):.1%}): {f.message}; rerun on a quieter "
-                "machine, with more runs, or record A/A history with `mlgate calibrate`"
-            )
-            f.details["too_noisy"] = True
-    return findings + canary
+    renamed = [
+        replace(
+            c,
+            name=f"canary {c.name}",
+            kind=f"{c.kind} canary",
+            status="warn" if c.status == "fail" else c.status,
+            message=f"A/A canary tripped: {c.message}" if c.status == "fail" else c.message,
+        )
+        for c in canary
+    ]
+    kinds = {c.kind for c in tripped}
+    spread = max((abs(c.change or 0) for c in tripped), default=0.0)
+    judged = [
+        replace(
+            f,
+            status="warn",
+            message=f"too noisy to judge (the A/A canary of this job changed by up to {spread:.1%}): "
+            f"{f.message}; rerun on a quieter machine, with more runs, or record A/A history with "
+            "`mlgate calibrate`",
+            details={**f.details, "too_noisy": True},
+        )
+        if f.kind in kinds and f.status == "fail"
+        else f
+        for f in findings
+    ]
+    return judged + renamed

@@ -2,77 +2,102 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from mlgate import stats
+from mlgate import metrics, stats
+from mlgate.evidence.outputs import labels_or_numbers, probabilities, values
+from mlgate.policy import Policy, Shift
 from mlgate.report import Finding, Status
+from mlgate.report.numbers import sig
 
 Array = NDArray[np.float64]
 
 
-def distribution_shift(base: Array, cand: Array, policy: dict[str, Any]) -> list[Finding]:
+def prediction_shift(base: pd.DataFrame, cand: pd.DataFrame, task: str, rules: Shift) -> list[Finding]:
+    """Shift of the predictions (regression) or of each class probability (classifiers)."""
+    if task == "regression":
+        return distribution_shift(values(base, task), values(cand, task), rules)
+    b, c = probabilities(base), probabilities(cand)
+    if b is None or c is None:
+        reason = "no class probabilities on both sides (the model has no predict_proba)"
+        return [
+            Finding(
+                name="prediction shift", kind="shift", status="skip", message=f"prediction shift: {reason}"
+            )
+        ]
+    labels = b.labels[1:] if len(b.labels) == 2 else b.labels  # binary: one probability says it all
+    findings = []
+    for label in labels:
+        for finding in distribution_shift(b.of(label), c.of(label), rules):
+            if len(b.labels) > 2:
+                finding = replace(
+                    finding, name=f"{finding.name} [{label}]", message=f"P({label}): {finding.message}"
+                )
+            findings.append(finding)
+    return findings
+
+
+def distribution_shift(base: Array, cand: Array, rules: Shift) -> list[Finding]:
     """KS statistic and PSI of candidate vs baseline predictions (bins from the baseline)."""
-    shift = policy["shift"]
     ks, p = stats.ks_statistic(base, cand)
-    ks_status: Status = "warn" if ks >= shift["ks_warn"] else "pass"
-    index = stats.psi(base, cand, int(shift["bins"]))
-    psi_status: Status = (
-        "fail" if index >= shift["psi_fail"] else "warn" if index >= shift["psi_warn"] else "pass"
-    )
+    ks_status: Status = "warn" if ks >= rules.ks_warn else "pass"
+    index = stats.psi(base, cand, rules.bins)
+    psi_status: Status = "fail" if index >= rules.psi_fail else "warn" if index >= rules.psi_warn else "pass"
     return [
         Finding(
-            "prediction shift KS",
-            "shift",
-            ks_status,
-            f"KS statistic {ks:.3f} (p = {p:.3g}); warn at {shift['ks_warn']:g}",
-            "ks",
-            None,
-            None,
-            ks,
-            threshold=float(shift["ks_warn"]),
+            name="prediction shift KS",
+            kind="shift",
+            status=ks_status,
+            message=f"KS statistic {sig(ks)} (p = {p:.3g}); warn at {rules.ks_warn:g}",
+            metric="ks",
+            change=ks,
+            threshold=rules.ks_warn,
             details={"p_value": p},
         ),
         Finding(
-            "prediction shift PSI",
-            "shift",
-            psi_status,
-            f"PSI {index:.3f} over {int(shift['bins'])} baseline bins; warn at "
-            f"{shift['psi_warn']:g}, fail at {shift['psi_fail']:g}",
-            "psi",
-            None,
-            None,
-            index,
-            threshold=float(shift["psi_fail"]),
+            name="prediction shift PSI",
+            kind="shift",
+            status=psi_status,
+            message=f"PSI {sig(index)} over {rules.bins} baseline bins; warn at "
+            f"{rules.psi_warn:g}, fail at {rules.psi_fail:g}",
+            metric="psi",
+            change=index,
+            threshold=rules.psi_fail,
         ),
     ]
 
 
 def segment_quality(
-    segments: pd.Series, truth: Array, base: Array, cand: Array, task: str, policy: dict[str, Any]
+    segments: pd.Series,
+    truth: pd.Series,
+    base_outputs: pd.DataFrame,
+    cand_outputs: pd.DataFrame,
+    task: str,
+    policy: Policy,
 ) -> Finding:
     """Per-segment metric of both versions; warns where a big enough segment got worse."""
     name = str(segments.name)
     margin_key = "rmse" if task == "regression" else "accuracy"
-    margin = float(policy["quality"]["margins"][margin_key])
+    margin = policy.quality.margins[margin_key]
+    y, base, cand = labels_or_numbers(truth, task), values(base_outputs, task), values(cand_outputs, task)
     rows, worse = [], []
     keys = segments.astype(object).where(segments.notna(), "(missing)").to_numpy()
     for key in sorted(set(keys), key=str):
         mask = keys == key
         if task == "regression":
-            b = float(np.sqrt(np.mean((truth[mask] - base[mask]) ** 2)))
-            c = float(np.sqrt(np.mean((truth[mask] - cand[mask]) ** 2)))
+            b, c = metrics.rmse(y[mask], base[mask]), metrics.rmse(y[mask], cand[mask])
             change = c / b - 1 if b > 0 else 0.0
             got_worse = change > margin
         else:
-            b = float(np.mean(truth[mask] == base[mask]))
-            c = float(np.mean(truth[mask] == cand[mask]))
+            b, c = metrics.accuracy(y[mask], base[mask]), metrics.accuracy(y[mask], cand[mask])
             change = c - b
             got_worse = change < -margin
-        row = {
+        row: dict[str, Any] = {
             "segment": str(key),
             "rows": int(mask.sum()),
             "baseline": b,
@@ -80,7 +105,7 @@ def segment_quality(
             "change": change,
         }
         rows.append(row)
-        if got_worse and row["rows"] >= policy["shift"]["min_segment_rows"]:
+        if got_worse and row["rows"] >= policy.shift.min_segment_rows:
             worse.append(row)
     status: Status = "warn" if worse else "pass"
     message = (

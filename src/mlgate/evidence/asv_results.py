@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mlgate.errors import MlgateError
+from mlgate.evidence import AsvPair
 
 
 @dataclass
@@ -105,6 +106,16 @@ def read_commit(
         ) from exc
     return CommitResults(
         str(data["commit_hash"]), path.parent.name, str(data.get("env_name", "")), path, measurements, info
+    )
+
+
+def read_pair(
+    baseline: tuple[Path, str, str], candidate: tuple[Path, str, str], machine: str | None = None
+) -> AsvPair:
+    """Both sides' results, each given as (results_dir, revision, flag naming it)."""
+    return AsvPair(
+        read_commit(baseline[0], baseline[1], baseline[2], machine=machine),
+        read_commit(candidate[0], candidate[1], candidate[2], machine=machine),
     )
 
 

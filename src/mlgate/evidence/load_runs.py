@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.errors import MlgateError
+from mlgate.evidence import LoadRuns
 from mlgate.load import SUMMARY
 
 
@@ -34,6 +35,11 @@ def read_runs(folder: Path, flag: str) -> list[dict[str, Any]]:
         for summary in runs:
             summary["_partial"] = design
     return runs
+
+
+def read_pair(baseline: Path, candidate: Path, flags: tuple[str, str]) -> LoadRuns:
+    """Both sides' runs; ``flags`` name the two folders in errors."""
+    return LoadRuns(read_runs(baseline, flags[0]), read_runs(candidate, flags[1]))
 
 
 def _design(folder: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Predictions from a running `mlgate serve` API, for the training/serving skew check."""
+"""Predictions from a running API (`mlgate serve` or one described in [tool.mlgate.api]), for the
+training/serving skew check."""
 
 from __future__ import annotations
 
@@ -7,14 +8,28 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 
 from mlgate.api import ApiShape, load_api
 from mlgate.errors import MlgateError
-from mlgate.predicting import PREDICTION, PROBA_PREFIX
+from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX
 from mlgate.tables import json_records
+
+
+def check_api(api: str) -> None:
+    """An http(s) URL with a host, checked before the model loads."""
+    parsed = urlparse(api)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in api):
+        raise MlgateError(f"--api: {api!r} is not an http(s) URL; write it like http://127.0.0.1:8000")
+    try:
+        parsed.port  # noqa: B018 - reading it validates it
+    except ValueError as exc:
+        raise MlgateError(
+            f"--api: {api!r} has a bad port ({exc}); write it like http://127.0.0.1:8000"
+        ) from exc
 
 
 def fetch_predictions(

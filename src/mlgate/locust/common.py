@@ -2,7 +2,8 @@
 
 - request bodies built once, up front, from real rows (a data file, or the project's spec holdout);
 - every request's raw latency in microseconds written to a samples file per process;
-- latency and error budgets turned into locust's exit code when the run ends.
+- latency and error budgets turned into locust's exit code when the run ends, for plain
+  ``locust -f locustfiles/`` runs (``mlgate load`` judges its budgets from the raw samples itself).
 """
 
 from __future__ import annotations
