@@ -42,7 +42,7 @@ asv: $(STAMP)
 	git rev-list --first-parent -n $(N) HEAD > .asv/commits.txt
 	$(BIN)/asv run --record-samples --interleave-rounds --skip-existing-commits HASHFILE:.asv/commits.txt
 	$(BIN)/asv publish
-	$(BIN)/python -m mlgate.asv_html results/html
+	$(BIN)/python -m mlgate.asv_integration.html results/html
 
 # Times the pytest-benchmark micro-benchmarks (make test runs each once, untimed).
 bench: $(STAMP)

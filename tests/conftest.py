@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlgate import reference, serve
+from mlgate import reference
 from mlgate.cli import main
-from mlgate.tables import write_table
+from mlgate.model.tables import write_table
+from mlgate.serving import server as serve
 
 
 @pytest.fixture(scope="session")

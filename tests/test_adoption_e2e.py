@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from mlgate.errors import EXIT_OK, EXIT_REGRESSION
-from mlgate.load import read_samples
-from mlgate.serve import free_port
+from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
+from mlgate.serving.locust_run import read_samples
+from mlgate.serving.server import free_port
 from scratch_repo import SPEC, git, make_repo, mlgate
 from test_load import USER_API, _answers
 

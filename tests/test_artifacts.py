@@ -14,10 +14,11 @@ import pytest
 import skops.io as sio
 
 import model_specs
-from mlgate import artifacts, reference
+from mlgate import reference
 from mlgate.cli import main
-from mlgate.errors import MlgateError
-from mlgate.tables import write_table
+from mlgate.infra.errors import MlgateError
+from mlgate.model import artifacts
+from mlgate.model.tables import write_table
 
 
 def test_manifest_describes_the_model(models: dict[str, Path]) -> None:

@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 
 from conftest import screenshot
-from mlgate import asv_runner
+from mlgate.asv_integration import runner as asv_runner
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.cli import main
-from mlgate.errors import MlgateError
 from mlgate.evidence.asv_results import CommitResults, Measurement, read_commit
-from mlgate.policy import load_policy
+from mlgate.infra.errors import MlgateError
+from mlgate.policy import read_policy
 
 pytestmark = pytest.mark.slow  # real asv runs
 
@@ -103,7 +103,7 @@ def _judge(asv_run: dict[str, Any], machine: str | None = None) -> dict[str, Any
         machine=machine or asv_run["machine"],
     )
     cand = read_commit(asv_run["results"], FAKE, "--asv-candidate", repo=REPO, machine=machine)
-    return {f.name: f for f in asv_findings(base, cand, load_policy())}
+    return {f.name: f for f in asv_findings(base, cand, read_policy())}
 
 
 def test_same_results_are_no_regression(asv_run: dict[str, Any]) -> None:
@@ -147,7 +147,7 @@ def test_machine_mismatch_is_said_and_blocks_failures(asv_run: dict[str, Any]) -
     _fake_commit(asv_run, _scale_timings(1.3), machine="other-machine")
     base = read_commit(asv_run["results"], asv_run["commit"], "--asv-baseline", repo=REPO)
     cand = read_commit(asv_run["results"], FAKE, "--asv-candidate", repo=REPO)
-    findings = {f.name: f for f in asv_findings(base, cand, load_policy())}
+    findings = {f.name: f for f in asv_findings(base, cand, read_policy())}
     assert findings["asv machine"].status == "warn"
     assert not [f for f in findings.values() if f.status == "fail"]
     shutil.rmtree(asv_run["results"] / "other-machine")
@@ -198,7 +198,9 @@ def test_published_graphs_page_loads_offline(asv_run: dict[str, Any]) -> None:
     asv_runner.asv(asv_run["config"], "publish", env={"HOME": str(asv_run["folder"])})
     html = asv_run["folder"] / "html"
     assert (
-        subprocess.run([sys.executable, "-m", "mlgate.asv_html", str(html)], cwd=REPO, check=False).returncode
+        subprocess.run(
+            [sys.executable, "-m", "mlgate.asv_integration.html", str(html)], cwd=REPO, check=False
+        ).returncode
         == 0
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(html)))
@@ -236,5 +238,5 @@ def test_results_measured_differently_are_never_paired(
     base: tuple[str, int], cand: tuple[str, int], says: str
 ) -> None:
     with pytest.raises(MlgateError, match=says):
-        asv_findings(_results(*base), _results(*cand), load_policy())
-    assert asv_findings(_results(*base), _results(*base), load_policy())
+        asv_findings(_results(*base), _results(*cand), read_policy())
+    assert asv_findings(_results(*base), _results(*base), read_policy())

@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from mlgate import artifacts
 from mlgate.cli import main
+from mlgate.model import artifacts
 
 HOST_FILE = f"{socket.gethostname()}.json"  # this machine's A/A history file
 
@@ -963,7 +963,8 @@ def never_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """A case that gets past validation fails at once instead of serving, loading or checking for real."""
     import uvicorn
 
-    from mlgate import check, load
+    from mlgate.commands import check
+    from mlgate.serving import locust_run as load
 
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("validation let this through: it would have started the real work")
@@ -1056,7 +1057,7 @@ def test_a_long_message_is_one_line_however_narrow_the_console(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """rich would wrap at the console width; errors are printed with soft wrap, so they never are."""
-    from mlgate import console
+    from mlgate.infra import console
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(console.err, "_width", 40)
@@ -1086,6 +1087,7 @@ SUBPROCESS_CASES = [
 ]
 
 
+@pytest.mark.slow  # real `mlgate` processes: 2-4 s each
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in SUBPROCESS_CASES])
 def test_bad_input_in_a_real_process(
     case: Case, tmp_path: Path, models: dict[str, Path], holdout_csv: Path

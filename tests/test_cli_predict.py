@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlgate import artifacts, reference
+from mlgate import reference
 from mlgate.cli import main
-from mlgate.tables import read_table, write_table
+from mlgate.model import artifacts
+from mlgate.model.tables import read_table, write_table
 
 
 def test_predictions_are_keyed_by_id(tmp_path: Path, models: dict[str, Path], holdout: pd.DataFrame) -> None:

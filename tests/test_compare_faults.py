@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlgate.cli import main
-from mlgate.tables import write_table
+from mlgate.model.tables import write_table
 
 pytestmark = pytest.mark.slow  # each fault is a real retrain
 

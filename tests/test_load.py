@@ -23,8 +23,8 @@ import pytest
 
 from conftest import FAST, running_server
 from mlgate.cli import main
-from mlgate.load import read_samples
-from mlgate.serve import free_port
+from mlgate.serving.locust_run import read_samples
+from mlgate.serving.server import free_port
 
 LOCUSTFILES = str(Path(__file__).parent.parent / "locustfiles")
 BOUND = "180s"  # the time bound of a run sized in requests: generous, it is never meant to be reached
@@ -307,7 +307,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-USER_API = """[tool.mlgate.api]
+USER_API = """[tool.mlgate.serving.api]
 path = "/v1/predictions/regression"
 records = ""
 predictions = "predictions"
@@ -317,7 +317,7 @@ predictions = "predictions"
 def test_any_prediction_api_drives_parity_and_plain_locust(
     user_api: str, fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """[tool.mlgate.api] describes a user's API: parity and the shipped locust users speak it."""
+    """[tool.mlgate.serving.api] describes a user's API: parity and the shipped locust users speak it."""
     (tmp_path / "pyproject.toml").write_text(f'[tool.mlgate]\nmodel = "{FAST}"\n\n{USER_API}')
     (tmp_path / "locustfiles").mkdir()
     (tmp_path / "locustfiles" / "predict_users.py").write_text(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import load
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
+from mlgate.serving import locust_run as load
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mlgate import project_init
-from mlgate.errors import EXIT_USAGE
-from mlgate.predicting import step_outputs
+from mlgate.commands import init as project_init
+from mlgate.infra.errors import EXIT_USAGE
+from mlgate.model.predicting import step_outputs
 from scratch_repo import HERE, SPEC, make_repo, mlgate
 
 
@@ -27,6 +27,7 @@ def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "digits")
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
     result = mlgate(repo, "init", "--spec", SPEC)
     assert result.returncode == 0, result.stderr
@@ -48,7 +49,7 @@ def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
     config = json.loads((repo / "asv.conf.json").read_text())
     assert config["results_dir"] == "results/asv" and config["html_dir"] == "results/html"
     # This mlgate is an editable checkout: asv environments install it from there.
-    assert str(Path(project_init.__file__).parents[2]) in config["build_command"][0]
+    assert str(Path(project_init.__file__).parents[3]) in config["build_command"][0]
     assert config["matrix"]["req"]["scikit-learn"]  # the spec's pipeline is made of scikit-learn
 
     workflow = repo / ".github" / "workflows" / "mlgate.yml"
@@ -76,6 +77,7 @@ def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
     assert before == {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 def test_init_never_overwrites_without_force(repo: Path) -> None:
     assert mlgate(repo, "init", "--spec", SPEC).returncode == 0
     edited = repo / "benchmarks" / "bench_model.py"
@@ -96,6 +98,7 @@ def test_init_never_overwrites_without_force(repo: Path) -> None:
     assert "mlgate.asv_suite.model" in edited.read_text()
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 def test_init_refuses_another_model_in_pyproject_and_a_folder_outside_git(repo: Path, tmp_path: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.mlgate]\nmodel = "mlgate.reference:spec"\n')
     refused = mlgate(repo, "init", "--spec", SPEC)
@@ -115,6 +118,7 @@ def test_requirement_from_an_index_goes_into_asv_and_ci(repo: Path) -> None:
     assert 'pip install "mlgate==0.1.0"' in workflow and "installed from" not in workflow
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 def test_data_exports_the_spec_files(repo: Path) -> None:
     assert mlgate(repo, "init", "--spec", SPEC).returncode == 0
     result = mlgate(repo, "data", "--out", "exported")
@@ -141,7 +145,7 @@ def test_array_steps_are_named_without_feature_name_warnings() -> None:
 
 def test_the_repos_benchmarks_are_the_shipped_binding() -> None:
     """mlgate's own benchmarks/ are what `mlgate init` writes, so the two never drift."""
-    shipped = Path(project_init.__file__).parent / "asv_suite" / "binding"
+    shipped = Path(project_init.__file__).parent.parent / "asv_suite" / "binding"
     for name in project_init.BENCH_FILES:
         assert (HERE.parent / "benchmarks" / name).read_text() == (shipped / name).read_text(), name
 
@@ -149,19 +153,21 @@ def test_the_repos_benchmarks_are_the_shipped_binding() -> None:
 def _digits_spec(repo: Path) -> object:
     sys.path.insert(0, str(repo))
     try:
-        from mlgate.spec import load_spec
+        from mlgate.model.spec import load_spec
 
         return load_spec(SPEC, repo)
     finally:
         sys.path.remove(str(repo))
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 def test_train_without_a_version_trains_the_newest(repo: Path) -> None:
     result = mlgate(repo, "train", "--out", "m", "--spec", SPEC)
     assert result.returncode == 0, result.stderr
     assert json.loads((repo / "m" / "manifest.json").read_text())["version"] == "slow"  # the last listed
 
 
+@pytest.mark.slow  # real `mlgate` processes: seconds each
 @pytest.mark.parametrize(
     ("args", "says"),
     [

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from mlgate import reference
+from mlgate.model.tables import read_table, write_table
 from mlgate.reference.data import NOMINAL
-from mlgate.tables import read_table, write_table
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from mlgate import calibration
 from mlgate.checks.runs import MIN_HISTORY, RunValues, apply_canary, judge, judge_all
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 
 
 def values(
@@ -105,7 +105,7 @@ def test_a_tripped_canary_makes_failures_too_noisy_to_judge() -> None:
 def test_history_is_recorded_rolling_and_applied(tmp_path: Path) -> None:
     for seed in range(35):
         calibration.record(judge_all([values(0.0, seed=seed)], 0.01), tmp_path, machine="box")
-    history = calibration.load(tmp_path, machine="box")
+    history = calibration.read_history(tmp_path, machine="box")
     ((key, entries),) = history.items()
     assert key == "latency|p95|8x8" and len(entries) == 30
     finding = judge_all([values(np.log(1.1))], 0.01, history)[0]
@@ -116,7 +116,7 @@ def test_history_is_recorded_rolling_and_applied(tmp_path: Path) -> None:
 def test_broken_history_and_empty_evidence_are_errors(tmp_path: Path) -> None:
     (tmp_path / "box.json").write_text("{")
     with pytest.raises(MlgateError, match="not an A/A history"):
-        calibration.load(tmp_path, machine="box")
+        calibration.read_history(tmp_path, machine="box")
     with pytest.raises(MlgateError, match="no judged metric"):
         calibration.record([], tmp_path, machine="other")
 

@@ -21,7 +21,7 @@ import model_specs
 from conftest import running_server, train_versions
 from mlgate import reference
 from mlgate.cli import main
-from mlgate.tables import json_records
+from mlgate.model.tables import json_records
 
 pytestmark = pytest.mark.slow  # real uvicorn servers
 

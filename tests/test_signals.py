@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST
-from mlgate import interrupts
 from mlgate.cli import main
+from mlgate.infra import interrupts
 from mlgate.report import text
 
 pytestmark = pytest.mark.slow  # real processes, servers and locust

@@ -1,6 +1,6 @@
 """A fast, seeded subset of the comparator's own benchmark: it fails if a target slips.
 
-The full run (`python -m mlgate.verdict_bench synthetic`) writes docs/verdict-quality.md; here a few
+The full run (`python tools/verdict_bench.py synthetic`) writes docs/verdict-quality.md; here a few
 hundred trials of the cells that carry the targets check that false alarms stay low and power high
 (a target counts as missed only when the 95% Wilson interval excludes it).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlgate import verdict_bench as vb
+import verdict_bench as vb
 
 pytestmark = pytest.mark.slow  # thousands of simulated designs
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from fastapi import FastAPI
 
-from mlgate import artifacts
+from mlgate.model import artifacts
 
 
 def create_app() -> FastAPI:

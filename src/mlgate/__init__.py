@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 
 if TYPE_CHECKING:
-    from mlgate.artifacts import Artifact
-    from mlgate.spec import ModelSpec, load_spec
+    from mlgate.model.artifacts import Artifact
+    from mlgate.model.spec import ModelSpec, load_spec
 
 __version__ = "0.1.0"
 __all__ = ["Artifact", "MlgateError", "ModelSpec", "__version__", "load_spec"]
 
 # Importing scikit-learn takes seconds: `import mlgate` (the CLI, the locustfiles) must not pay for it
 # until a name that needs it is used.
-_LAZY = {"Artifact": "mlgate.artifacts", "ModelSpec": "mlgate.spec", "load_spec": "mlgate.spec"}
+_LAZY = {
+    "Artifact": "mlgate.model.artifacts",
+    "ModelSpec": "mlgate.model.spec",
+    "load_spec": "mlgate.model.spec",
+}
 
 
 def __getattr__(name: str) -> Any:

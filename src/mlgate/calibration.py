@@ -11,9 +11,9 @@ import json
 import socket
 from pathlib import Path
 
-from mlgate import atomic
 from mlgate.checks.runs import MAX_HISTORY
-from mlgate.errors import MlgateError
+from mlgate.infra import atomic
+from mlgate.infra.errors import MlgateError
 from mlgate.report import Finding
 
 DEFAULT_FOLDER = Path("results/calibration")
@@ -23,7 +23,7 @@ def history_path(folder: Path, machine: str | None = None) -> Path:
     return folder / f"{machine or socket.gethostname()}.json"
 
 
-def load(folder: Path = DEFAULT_FOLDER, machine: str | None = None) -> dict[str, list[float]]:
+def read_history(folder: Path = DEFAULT_FOLDER, machine: str | None = None) -> dict[str, list[float]]:
     """This machine's A/A history (empty when none was recorded)."""
     path = history_path(folder, machine)
     if not atomic.check_path(path, "--calibration").is_file():
@@ -39,14 +39,14 @@ def record(
     findings: list[Finding], folder: Path = DEFAULT_FOLDER, machine: str | None = None
 ) -> dict[str, list[float]]:
     """Add the d of every judged A/A finding to the history; keep the newest 30 per key."""
-    history = load(folder, machine)
+    history = read_history(folder, machine)
     added = 0
     for finding in findings:
-        key, d = finding.details.get("design_key"), finding.details.get("d")
-        if key is None or d is None:
+        sample = finding.aa_sample()
+        if sample is None:
             continue
-        history.setdefault(str(key), []).append(float(d))
-        history[str(key)] = history[str(key)][-MAX_HISTORY:]
+        key, d = sample
+        history[key] = [*history.get(key, []), d][-MAX_HISTORY:]
         added += 1
     if not added:
         raise MlgateError("calibrate: the A/A evidence gave no judged metric; give at least 2 runs per side")

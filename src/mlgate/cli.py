@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from typer.exceptions import Abort, TyperException
 
-from mlgate import console, interrupts
-from mlgate.errors import MlgateError
+from mlgate.infra import console, interrupts
+from mlgate.infra.errors import MlgateError
 
 app = typer.Typer(
     add_completion=False,
@@ -76,9 +76,9 @@ def data(
 ) -> None:
     """Export the model spec's train and holdout files (the reference model's are generated, seeded)."""
     from mlgate import reference
-    from mlgate.spec import load_spec
-    from mlgate.tables import write_table
-    from mlgate.workflow import check_new_files, export_data
+    from mlgate.model.spec import load_spec
+    from mlgate.model.tables import write_table
+    from mlgate.model.workflow import check_new_files, export_data
 
     if fmt not in ("csv", "parquet"):
         raise MlgateError(f"--format: {fmt!r} is not csv or parquet; choose one of them")
@@ -120,7 +120,7 @@ def init(
     ] = None,
 ) -> None:
     """Set this git repo up for mlgate: asv.conf.json, benchmarks/, locustfiles/, pyproject, CI workflow."""
-    from mlgate import project_init
+    from mlgate.commands import init as project_init
 
     for line in project_init.run(Path.cwd(), spec, force, mlgate_requirement):
         console.out.print(escape(line))
@@ -169,22 +169,24 @@ def check(
     """The whole release check: train, predict, asv, serve, parity, load, compare; exit 0/1/2."""
     import dataclasses
 
-    from mlgate import check as checking
+    from mlgate.commands import check as release_check
 
-    if plan not in checking.PLANS:
-        raise MlgateError(f"--plan: {plan!r} is not one of {', '.join(checking.PLANS)}; choose one of them")
-    unknown = sorted(set(skip or []) - set(checking.SKIPPABLE))
+    if plan not in release_check.PLANS:
+        raise MlgateError(
+            f"--plan: {plan!r} is not one of {', '.join(release_check.PLANS)}; choose one of them"
+        )
+    unknown = sorted(set(skip or []) - set(release_check.SKIPPABLE))
     if unknown:
         raise MlgateError(
-            f"--skip: {', '.join(unknown)} is not a step; choose from {', '.join(checking.SKIPPABLE)}"
+            f"--skip: {', '.join(unknown)} is not a step; choose from {', '.join(release_check.SKIPPABLE)}"
         )
     chosen = dataclasses.replace(
-        checking.PLANS[plan],
+        release_check.PLANS[plan],
         skip=frozenset(skip or []),
-        load_seconds=load_seconds or checking.PLANS[plan].load_seconds,
-        load_runs=load_runs or checking.PLANS[plan].load_runs,
+        load_seconds=load_seconds or release_check.PLANS[plan].load_seconds,
+        load_runs=load_runs or release_check.PLANS[plan].load_runs,
     )
-    return checking.run(spec, baseline, candidate, chosen, out, report, version)
+    return release_check.run(spec, baseline, candidate, chosen, out, report, version)
 
 
 @app.command()
@@ -199,7 +201,7 @@ def train(
     threads: ThreadsOption = 1,
 ) -> None:
     """Train one version of the model and write DIR/model.skops and DIR/manifest.json."""
-    from mlgate import workflow
+    from mlgate.model import workflow
 
     summary = workflow.train_artifact(spec, version, out, force=force, thread_limit=threads or None)
     console.out.print(summary)
@@ -221,7 +223,7 @@ def predict(
     trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Predict rows with an artifact; predictions (and step outputs) are keyed by the row id."""
-    from mlgate import workflow
+    from mlgate.model import workflow
 
     summary = workflow.predict_file(
         artifact,
@@ -278,23 +280,23 @@ def compare(
         str | None,
         typer.Option("--canary-asv", help="A/A asv pair of this job: REV_A:REV_B with the same code."),
     ] = None,
-    calibration: Annotated[
+    history_folder: Annotated[
         Path, typer.Option("--calibration", help="A/A history folder (see `mlgate calibrate`).")
     ] = Path("results/calibration"),
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> int:
     """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input."""
-    from mlgate import calibration as calibrating
-    from mlgate import compare as comparing
-    from mlgate.atomic import check_path, check_writable
-    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+    import mlgate.compare
+    from mlgate import calibration
     from mlgate.evidence import Evidence, Measured
-    from mlgate.policy import load_policy
+    from mlgate.infra.atomic import check_path, check_writable
+    from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.model.spec import spec_for_artifact
+    from mlgate.policy import read_policy
     from mlgate.report import files, text
-    from mlgate.spec import spec_for_artifact
 
-    policy = load_policy(policy_file)
+    policy = read_policy(policy_file)
     if out is not None and check_path(out, "--out").exists():
         raise MlgateError(
             f"--out: {out} already exists; reports are never overwritten, choose another folder"
@@ -342,10 +344,10 @@ def compare(
         target,
         id_column,
         trust_pickle,
-        measured=Measured(asv, asv_canary, load, load_canary, calibrating.load(calibration)),
+        measured=Measured(asv, asv_canary, load, load_canary, calibration.read_history(history_folder)),
     )
     with console.err.status("comparing"):
-        report = comparing.run(evidence, policy)
+        report = mlgate.compare.run(evidence, policy)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
     text.print_summary(report, console.out)
@@ -374,7 +376,7 @@ def serve(
     trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Serve an artifact over HTTP: POST /predict, GET /health, GET /version, /docs."""
-    from mlgate import serve as serving
+    from mlgate.serving import server as serving
 
     cpus = len(os.sched_getaffinity(0))
     if workers > cpus:
@@ -448,8 +450,8 @@ def load(
     """Load a server with locust, headless and bounded; exit 1 if a latency/error budget broke."""
     from datetime import UTC, datetime
 
-    from mlgate import load as loading
-    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.serving import locust_run
 
     try:
         rates = tuple(float(r) for r in step_rates.split(",") if r.strip())
@@ -457,10 +459,10 @@ def load(
         raise MlgateError(
             f"--step-rates: {step_rates!r} is not a list of numbers; write it like 10,20,40"
         ) from exc
-    plan = loading.LoadPlan(
+    plan = locust_run.LoadPlan(
         users=users,
         spawn_rate=spawn_rate,
-        run_seconds=loading.parse_duration(run_time),
+        run_seconds=locust_run.parse_duration(run_time),
         requests=requests,
         warmup_seconds=warmup,
         cooldown_seconds=cooldown,
@@ -474,22 +476,22 @@ def load(
         data_file=data_file,
         batch_size=batch_size,
     )
-    loading.check_plan(plan)
+    locust_run.check_plan(plan)
     if data_file is not None and not data_file.is_file():
         raise MlgateError(f"--data: {data_file} is not a file; give the CSV or Parquet rows to send")
-    locustfiles = locustfiles or loading.default_locustfiles()
+    locustfiles = locustfiles or locust_run.default_locustfiles()
     folder = out or Path("results/load") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if baseline_host or candidate_host:
         if not (baseline_host and candidate_host) or host:
             raise MlgateError(
                 "--baseline-host/--candidate-host: give both (and no --host) for interleaved runs"
             )
-        loading.check_target(baseline_host, allow_remote, "--baseline-host")
-        loading.check_target(candidate_host, allow_remote, "--candidate-host")
-        loading.check_answers(baseline_host, "--baseline-host")
-        loading.check_answers(candidate_host, "--candidate-host")
+        locust_run.check_target(baseline_host, allow_remote, "--baseline-host")
+        locust_run.check_target(candidate_host, allow_remote, "--candidate-host")
+        locust_run.check_answers(baseline_host, "--baseline-host")
+        locust_run.check_answers(candidate_host, "--candidate-host")
         with console.err.status("load") as status:
-            summaries = loading.interleaved(
+            summaries = locust_run.interleaved(
                 locustfiles,
                 baseline_host,
                 candidate_host,
@@ -501,10 +503,10 @@ def load(
     else:
         if not host:
             raise MlgateError("--host: give the server URL (or --baseline-host and --candidate-host)")
-        loading.check_target(host, allow_remote)
-        loading.check_answers(host)
+        locust_run.check_target(host, allow_remote)
+        locust_run.check_answers(host)
         with console.err.status(f"loading {host} for {plan.run_seconds:g} s"):
-            summaries = [loading.run_once(locustfiles, host, plan, folder)]
+            summaries = [locust_run.run_once(locustfiles, host, plan, folder)]
     broken = False
     for summary in summaries:
         total = summary["endpoints"]["all"]
@@ -540,18 +542,18 @@ def parity(
     trust_pickle: TrustPickleOption = False,
 ) -> int:
     """Training/serving skew: do the API's predictions equal the offline ones? Exit 1 if not."""
-    from mlgate.artifacts import read_manifest
     from mlgate.checks.served import served_parity
-    from mlgate.errors import EXIT_OK, EXIT_REGRESSION
     from mlgate.evidence import Served
     from mlgate.evidence.predictions import read_side
     from mlgate.evidence.served import check_api, fetch_predictions
-    from mlgate.policy import load_policy
-    from mlgate.spec import spec_for_artifact
-    from mlgate.tables import read_table
+    from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
+    from mlgate.model.artifacts import read_manifest
+    from mlgate.model.spec import spec_for_artifact
+    from mlgate.model.tables import read_table
+    from mlgate.policy import read_policy
 
     check_api(api)
-    policy = load_policy()
+    policy = read_policy()
     model_spec = spec_for_artifact(spec, artifact)
     read_manifest(artifact, "ARTIFACT")  # a missing or broken artifact is named before any data is read
     frame = read_table(data_file) if data_file else model_spec.holdout_rows()
@@ -586,26 +588,26 @@ def calibrate(
     runs: Annotated[int, typer.Option("--runs", min=2, max=50, help="A/A runs per side.")] = 5,
     users: Annotated[int, typer.Option("--users", "-u", min=1, help="Users per run.")] = 2,
     run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run.")] = "10s",
-    calibration: Annotated[Path, typer.Option("--calibration", help="A/A history folder.")] = Path(
+    history_folder: Annotated[Path, typer.Option("--calibration", help="A/A history folder.")] = Path(
         "results/calibration"
     ),
 ) -> None:
     """Record A/A comparisons (old vs old, same design) into this machine's history."""
     from datetime import UTC, datetime
 
-    from mlgate import calibration as calibrating
-    from mlgate import compare as comparing
-    from mlgate import load as loading
-    from mlgate.atomic import check_writable
+    import mlgate.compare
+    from mlgate import calibration
     from mlgate.evidence import Measured
     from mlgate.evidence import asv_results as asv_files
     from mlgate.evidence.load_runs import read_pair
-    from mlgate.policy import load_policy
+    from mlgate.infra.atomic import check_writable
+    from mlgate.policy import read_policy
+    from mlgate.serving import locust_run
 
-    policy = load_policy()
+    policy = read_policy()
     # A broken or unwritable history is found before a load of many seconds, not after it.
-    calibrating.load(calibration)
-    check_writable(calibrating.history_path(calibration), "--calibration")
+    calibration.read_history(history_folder)
+    check_writable(calibration.history_path(history_folder), "--calibration")
     given = {
         "--load-baseline": load_baseline,
         "--load-candidate": load_candidate,
@@ -625,15 +627,17 @@ def calibrate(
             "--host/--load-baseline: give either a server to load now or earlier runs, not both"
         )
     if host:
-        loading.check_target(host, allow_remote=True)  # a URL at all; where it points is checked next
+        locust_run.check_target(host, allow_remote=True)  # a URL at all; where it points is checked next
         try:
-            loading.check_target(host, allow_remote=False)
+            locust_run.check_target(host, allow_remote=False)
         except MlgateError as exc:
             raise MlgateError(
                 f"--host: {host} is not on this machine; calibrate measures this machine's A/A noise, "
                 "serve the baseline on 127.0.0.1 and point --host there"
             ) from exc
-        plan = loading.LoadPlan(users=users, spawn_rate=users, run_seconds=loading.parse_duration(run_time))
+        plan = locust_run.LoadPlan(
+            users=users, spawn_rate=users, run_seconds=locust_run.parse_duration(run_time)
+        )
         # load's own checks name load's flags; calibrate words the ones it has itself.
         window = plan.warmup_seconds + plan.cooldown_seconds
         if plan.run_seconds <= window:
@@ -641,16 +645,16 @@ def calibrate(
                 f"--run-time: {run_time} leaves nothing after the {window:g} s warm-up and cool-down "
                 f"of each run; give more than {window:g}s"
             )
-        loading.check_plan(plan)
-        loading.check_answers(host)  # a server that is not up fails now, not after ten empty runs
-        folder = calibration / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+        locust_run.check_plan(plan)
+        locust_run.check_answers(host)  # a server that is not up fails now, not after ten empty runs
+        folder = history_folder / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
         if folder.exists():
             raise MlgateError(
                 f"--calibration: {folder} already exists (a calibration started this second); run it again"
             )
         with console.err.status("A/A load") as status:
-            loading.interleaved(
-                loading.default_locustfiles(),
+            locust_run.interleaved(
+                locust_run.default_locustfiles(),
                 host,
                 host,
                 runs,
@@ -667,21 +671,22 @@ def calibrate(
             (asv_results, asv_baseline, "--asv-baseline"), (asv_results, asv_candidate, "--asv-candidate")
         )
     # A/A evidence judged like any comparison, but without history: the history is what it records.
-    findings = comparing.measured(Measured(asv=asv, load=load), policy)
+    findings = mlgate.compare.measured(Measured(asv=asv, load=load), policy)
     if not findings:
         raise MlgateError(
             "calibrate: give --host, or --load-baseline/--load-candidate, or the three --asv-* options"
         )
-    history = calibrating.record(findings, calibration)
+    history = calibration.record(findings, history_folder)
     for finding in findings:
-        key = finding.details.get("design_key")
-        if key:
+        sample = finding.aa_sample()
+        if sample:
+            key = sample[0]
             values = history[key]
             console.out.print(
                 f"{escape(key)}: {len(values)} A/A comparison(s)"
                 + (" (calibrated rule active)" if len(values) >= 5 else "")
             )
-    console.out.print(f"history: {escape(str(calibrating.history_path(calibration)))}")
+    console.out.print(f"history: {escape(str(calibration.history_path(history_folder)))}")
 
 
 @app.command()
@@ -689,9 +694,9 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo writes.")] = Path("results"),
 ) -> int:
     """`mlgate check v1 v2 --plan quick` on the embedded reference model."""
-    from mlgate import check as checking
+    from mlgate.commands import check as release_check
 
-    return checking.run(checking.REFERENCE, "v1", "v2", checking.PLANS["quick"], out)
+    return release_check.run(release_check.REFERENCE, "v1", "v2", release_check.PLANS["quick"], out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,17 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import __version__, atomic
+from mlgate import __version__
 from mlgate.checks import join, parity, quality, served, shift
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import latency_findings
 from mlgate.checks.runs import apply_canary
-from mlgate.errors import MlgateError
 from mlgate.evidence import Evidence, Measured, outputs
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
+from mlgate.infra import atomic
+from mlgate.infra.errors import MlgateError
+from mlgate.model.tables import read_table
 from mlgate.policy import Policy
 from mlgate.report import Finding, Report
-from mlgate.tables import read_table
 
 SCATTER_POINTS = 2000
 # Fewest rows both versions must share: PSI's ten bins need a couple of rows each, and a bootstrap

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mlgate import interrupts
+from mlgate.infra import interrupts
 
 
 def run() -> None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate.atomic import check_path
-from mlgate.errors import MlgateError
+from mlgate.infra.atomic import check_path
+from mlgate.infra.errors import MlgateError
 
 # Margins: how much worse a metric may get before it counts. "relative" margins are fractions of the
 # baseline value (RMSE +1%), "absolute" ones are in the metric's own units (AUC -0.005).
@@ -189,7 +189,7 @@ class Policy:
         return dataclasses.asdict(self)
 
 
-def load_policy(policy_file: Path | None = None, project_dir: Path | None = None) -> Policy:
+def read_policy(policy_file: Path | None = None, project_dir: Path | None = None) -> Policy:
     """The effective policy: defaults overridden by pyproject, then by ``policy_file``."""
     policy = copy.deepcopy(DEFAULTS)
     pyproject = (project_dir or Path.cwd()) / "pyproject.toml"

@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from mlgate import interrupts
-from mlgate.serve import free_port
+from mlgate.infra import interrupts
+from mlgate.serving.server import free_port
 
 HERE = Path(__file__).parent
 WARMUP_SECONDS = 60

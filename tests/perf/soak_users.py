@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from locust import FastHttpUser, constant_throughput, events, task
 
-from mlgate.tables import json_records, read_table
+from mlgate.model.tables import json_records, read_table
 
 ROWS = json_records(read_table(Path(os.environ["MLGATE_SOAK_DATA"])))
 RATE = float(os.environ["MLGATE_SOAK_RATE"])

@@ -16,10 +16,12 @@ import orjson
 import pandas as pd
 import pytest
 
-from mlgate import artifacts, compare, reference, threads
+from mlgate import compare, reference
 from mlgate.evidence import Evidence
-from mlgate.policy import load_policy
-from mlgate.predicting import model_input, predict
+from mlgate.infra import threads
+from mlgate.model import artifacts
+from mlgate.model.predicting import model_input, predict
+from mlgate.policy import read_policy
 
 pytestmark = pytest.mark.slow  # micro-benchmarks on large data
 
@@ -64,7 +66,7 @@ def test_compare_two_million_row_prediction_files(
 ) -> None:
     base, cand, labels, data_bytes = million_row_files
     inputs = Evidence(base, cand, reference.spec, labels)
-    policy = load_policy()
+    policy = read_policy()
     report = benchmark.pedantic(compare.run, args=(inputs, policy), rounds=3, iterations=1)
     assert report.verdict == "pass" and report.meta["rows_compared"] == MILLION
     tracemalloc.start()

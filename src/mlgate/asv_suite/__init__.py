@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from mlgate.spec import ModelSpec, load_spec
+from mlgate.model.spec import ModelSpec, load_spec
 
 # MLGATE_ASV_PLAN=quick shrinks every sample plan (CI, `mlgate check --plan quick`); the default
 # follows docs/design.md (sample plans).

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from mlgate import artifacts, metrics
+from mlgate import metrics
 from mlgate.asv_suite import FittedModel, spec
+from mlgate.model import artifacts
 
 
 class ModelSize(FittedModel):

@@ -44,12 +44,12 @@ def asv_findings(
     if not same_machine:
         findings.append(
             Finding(
-                "asv machine",
-                "timing",
-                "warn",
-                f"baseline measured on {base.machine}, candidate on {cand.machine}: timings "
+                name="asv machine",
+                kind="timing",
+                status="warn",
+                message=f"baseline measured on {base.machine}, candidate on {cand.machine}: timings "
                 "are not comparable across machines, so no timing can fail",
-                "machine",
+                metric="machine",
             )
         )
     timed: list[RunValues] = []
@@ -58,19 +58,37 @@ def asv_findings(
         if b is None or c is None:
             side = "baseline" if c is None else "candidate"
             findings.append(
-                Finding(f"asv {name}", "timing", "warn", f"{name}: measured on the {side} only", name)
+                Finding(
+                    name=f"asv {name}",
+                    kind="timing",
+                    status="warn",
+                    message=f"{name}: measured on the {side} only",
+                    metric=name,
+                )
             )
             continue
         if b.skipped and c.skipped:
             findings.append(
                 Finding(
-                    f"asv {name}", "timing", "skip", f"{name}: does not apply to this model (asv: n/a)", name
+                    name=f"asv {name}",
+                    kind="timing",
+                    status="skip",
+                    message=f"{name}: does not apply to this model (asv: n/a)",
+                    metric=name,
                 )
             )
             continue
         if b.result is None or c.result is None:
             which = " and ".join(s for s, m in (("baseline", b), ("candidate", c)) if m.result is None)
-            findings.append(Finding(f"asv {name}", "timing", "error", f"{name}: failed on the {which}", name))
+            findings.append(
+                Finding(
+                    name=f"asv {name}",
+                    kind="timing",
+                    status="error",
+                    message=f"{name}: failed on the {which}",
+                    metric=name,
+                )
+            )
             continue
         if b.kind in ("time", "peakmem") and min(len(b.rounds), len(c.rounds)) >= 2:
             timed.append(_timed(b, c, policy))
@@ -138,14 +156,14 @@ def _single_values(b: Measurement, c: Measurement, policy: Policy) -> Finding:
             f"{b.name}: {_shown(change, absolute)} ({'better' if worse < 0 else 'within the minimum effect'})"
         )
     return Finding(
-        f"asv {b.name}",
-        "timing",
-        status,
-        message,
-        b.name,
-        b.result,
-        c.result,
-        change,
+        name=f"asv {b.name}",
+        kind="timing",
+        status=status,
+        message=message,
+        metric=b.name,
+        baseline=b.result,
+        candidate=c.result,
+        change=change,
         threshold=theta,
         details={"unit": b.unit, "higher_is_better": higher, "deterministic": deterministic},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 from mlgate.report import Finding
 
 EXAMPLES = 5  # ids named for each side's unmatched rows

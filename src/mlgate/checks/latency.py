@@ -76,10 +76,10 @@ def latency_findings(
 def _partial_design(design: dict[str, Any]) -> Finding:
     done, planned = design.get("runs_per_side"), design.get("planned_runs_per_side")
     return Finding(
-        "load design",
-        "latency",
-        "warn",
-        f"partial load: interrupted after {done} of {planned} runs a side; the latency verdicts "
+        name="load design",
+        kind="latency",
+        status="warn",
+        message=f"partial load: interrupted after {done} of {planned} runs a side; the latency verdicts "
         "below rest on those whole pairs only",
         details={"partial": True, "runs_per_side": done, "planned_runs_per_side": planned},
     )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from mlgate.policy import Parity
 from mlgate.report import Finding, Status
+from mlgate.report.model import STEPS
 
 WORST = 5
 
@@ -205,16 +206,16 @@ def _step_row(
 
 
 def _step_finding(rows: list[dict[str, Any]], first: dict[str, Any] | None, rules: Parity) -> Finding:
-    details = {"steps": rows}
+    details: dict[str, Any] = {STEPS: rows}
     if first is None:
         reordered = [r["step"] for r in rows if "column order" in r.get("note", "")]
         note = f" (column order differs from step {reordered[0]!r} on)" if reordered else ""
         return Finding(
-            "feature parity",
-            "parity",
-            "pass",
-            f"every step gives the same output{note}",
-            "steps",
+            name="feature parity",
+            kind="parity",
+            status="pass",
+            message=f"every step gives the same output{note}",
+            metric="steps",
             details=details,
         )
     status: Status = "fail" if rules.required else "warn"
@@ -235,7 +236,9 @@ def _step_finding(rows: list[dict[str, Any]], first: dict[str, Any] | None, rule
     message = (
         f"outputs change first at step {first['position']} {first['step']!r}: {'; '.join(what) or 'differs'}"
     )
-    return Finding("feature parity", "parity", status, message, "steps", details=details)
+    return Finding(
+        name="feature parity", kind="parity", status=status, message=message, metric="steps", details=details
+    )
 
 
 def prediction_parity(base: pd.DataFrame, cand: pd.DataFrame, task: str, rules: Parity) -> list[Finding]:
@@ -256,17 +259,17 @@ def prediction_parity(base: pd.DataFrame, cand: pd.DataFrame, task: str, rules: 
         ids = [_plain(i) for i in base.index.to_numpy()[flips][:WORST]]
         findings.append(
             Finding(
-                "decision parity",
-                "parity",
-                "pass" if ok else changed,
-                "no predicted label changed"
+                name="decision parity",
+                kind="parity",
+                status="pass" if ok else changed,
+                message="no predicted label changed"
                 if not flips.any()
                 else f"{int(flips.sum())} of {n} labels changed ({rate:.2%}); e.g. id(s) "
                 + ", ".join(map(str, ids)),
-                "flip_rate",
-                0.0,
-                rate,
-                rate,
+                metric="flip_rate",
+                baseline=0.0,
+                candidate=rate,
+                change=rate,
                 threshold=rules.max_flip_rate,
                 details={"flipped": int(flips.sum()), "ids": ids},
             )
@@ -284,26 +287,26 @@ def _value_parity_finding(diff: FrameDiff, n: int, changed: Status) -> Finding:
     details = {"columns": [c.to_dict() for c in diff.columns], "rows": n}
     if diff.exact:
         return Finding(
-            "prediction parity",
-            "parity",
-            "pass",
-            f"all {n} predictions are bit-identical",
-            "rows beyond tolerance",
-            0,
-            0,
-            0,
+            name="prediction parity",
+            kind="parity",
+            status="pass",
+            message=f"all {n} predictions are bit-identical",
+            metric="rows beyond tolerance",
+            baseline=0,
+            candidate=0,
+            change=0,
             details=details,
         )
     if not diff.differs:
         return Finding(
-            "prediction parity",
-            "parity",
-            "pass",
-            f"all {n} predictions agree within tolerance (not bit-identical)",
-            "rows beyond tolerance",
-            0,
-            0,
-            0,
+            name="prediction parity",
+            kind="parity",
+            status="pass",
+            message=f"all {n} predictions agree within tolerance (not bit-identical)",
+            metric="rows beyond tolerance",
+            baseline=0,
+            candidate=0,
+            change=0,
             details=details,
         )
     worst = max(diff.columns, key=lambda c: c.rows)
@@ -314,13 +317,13 @@ def _value_parity_finding(diff: FrameDiff, n: int, changed: Status) -> Finding:
         f"worst id(s) {', '.join(map(str, worst.worst_ids))}"
     )
     return Finding(
-        "prediction parity",
-        "parity",
-        changed,
-        message,
-        "rows beyond tolerance",
-        0,
-        worst.rows,
-        share,
+        name="prediction parity",
+        kind="parity",
+        status=changed,
+        message=message,
+        metric="rows beyond tolerance",
+        baseline=0,
+        candidate=worst.rows,
+        change=share,
         details=details,
     )

@@ -260,7 +260,15 @@ def judge(
     margins = policy.quality.margins
     findings = [_judge_one(e, n_rows, alpha, family, float(margins[e.metric])) for e in estimates]
     for metric, reason in (skipped or {}).items():
-        findings.append(Finding(f"quality {metric}", "quality", "skip", f"{metric}: {reason}", metric))
+        findings.append(
+            Finding(
+                name=f"quality {metric}",
+                kind="quality",
+                status="skip",
+                message=f"{metric}: {reason}",
+                metric=metric,
+            )
+        )
     return findings
 
 

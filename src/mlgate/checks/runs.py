@@ -19,6 +19,7 @@ import numpy as np
 
 from mlgate import stats
 from mlgate.report import Finding, Status
+from mlgate.report.model import AA_D, DESIGN_KEY
 from mlgate.report.numbers import percent, sig
 
 POWER = 0.8  # for the smallest detectable change
@@ -59,21 +60,21 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
     base_info = _describe(values, b, c)
     if min(b.size, c.size) < 2:
         return Finding(
-            values.name,
-            values.kind,
-            "skip",
-            f"{values.metric}: needs at least 2 runs per side (5 or more recommended), got "
+            name=values.name,
+            kind=values.kind,
+            status="skip",
+            message=f"{values.metric}: needs at least 2 runs per side (5 or more recommended), got "
             f"{b.size} and {c.size}",
-            values.metric,
+            metric=values.metric,
             details=base_info,
         )
     if values.scale == "log" and (np.any(b <= 0) or np.any(c <= 0)):
         return Finding(
-            values.name,
-            values.kind,
-            "skip",
-            f"{values.metric}: a run has no positive value",
-            values.metric,
+            name=values.name,
+            kind=values.kind,
+            status="skip",
+            message=f"{values.metric}: a run has no positive value",
+            metric=values.metric,
             details=base_info,
         )
     tb, tc = (np.log(b), np.log(c)) if values.scale == "log" else (b, c)
@@ -138,8 +139,8 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         **base_info,
         "design": design,
         "rule": rule,
-        "d": raw_d,  # worse-positive log ratio (or difference) before calibration: A/A history keeps it
-        "design_key": values.design_key,
+        AA_D: raw_d,  # worse-positive log ratio (or difference) before calibration: A/A history keeps it
+        DESIGN_KEY: values.design_key,
         "df": df,
         "se": se,
         "smallest_detectable": _to_change(values.scale, detectable),

@@ -7,8 +7,8 @@ import dataclasses
 import pandas as pd
 
 from mlgate.checks.parity import prediction_parity
-from mlgate.errors import MlgateError
 from mlgate.evidence import Served
+from mlgate.infra.errors import MlgateError
 from mlgate.policy import Parity
 from mlgate.report import Finding
 

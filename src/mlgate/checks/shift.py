@@ -115,10 +115,10 @@ def segment_quality(
         else f"no {name} segment (of {len(rows)}) got worse beyond the margin"
     )
     return Finding(
-        f"segments by {name}",
-        "shift",
-        status,
-        message,
-        margin_key,
+        name=f"segments by {name}",
+        kind="shift",
+        status=status,
+        message=message,
+        metric=margin_key,
         details={"segments": rows, "note": "point estimates; no test per segment"},
     )

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the readers import pandas and more; naming their types cost
     import pandas as pd
 
     from mlgate.evidence.asv_results import CommitResults
-    from mlgate.spec import ModelSpec
+    from mlgate.model.spec import ModelSpec
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from mlgate.errors import MlgateError
 from mlgate.evidence import AsvPair
+from mlgate.infra.errors import MlgateError
 
 
 @dataclass

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlgate.errors import MlgateError
 from mlgate.evidence import LoadRuns
-from mlgate.load import SUMMARY
+from mlgate.infra.errors import MlgateError
+from mlgate.serving.locust_run import SUMMARY
 
 
 def read_runs(folder: Path, flag: str) -> list[dict[str, Any]]:

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import artifacts, threads
-from mlgate.errors import MlgateError
 from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX, looks_like_classification
-from mlgate.predicting import model_input, predict, step_outputs
-from mlgate.spec import ModelSpec
-from mlgate.tables import read_table
-from mlgate.workflow import INPUT_STEP, STEPS_INDEX, steps_folder
+from mlgate.infra import threads
+from mlgate.infra.errors import MlgateError
+from mlgate.model import artifacts
+from mlgate.model.predicting import model_input, predict, step_outputs
+from mlgate.model.spec import ModelSpec
+from mlgate.model.tables import read_table
+from mlgate.model.workflow import INPUT_STEP, STEPS_INDEX, steps_folder
 
 Steps = list[tuple[str, pd.DataFrame]]
 

@@ -1,4 +1,4 @@
-"""Predictions from a running API (`mlgate serve` or one described in [tool.mlgate.api]), for the
+"""Predictions from a running API (`mlgate serve` or one described in [tool.mlgate.serving.api]), for the
 training/serving skew check."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from mlgate.api import ApiShape, load_api
-from mlgate.errors import MlgateError
 from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX
-from mlgate.tables import json_records
+from mlgate.infra.errors import MlgateError
+from mlgate.model.tables import json_records
+from mlgate.serving.api import ApiShape, read_api
 
 
 def check_api(api: str) -> None:
@@ -42,7 +42,7 @@ def fetch_predictions(
 ) -> pd.DataFrame:
     """POST ``frame``'s rows to ``{api}/predict`` in batches; predictions (and ``proba_<class>``
     columns when the API sends class probabilities) indexed by id."""
-    shape = shape or load_api()
+    shape = shape or read_api()
     url = api.rstrip("/") + shape.path
     records = json_records(frame)
     predictions: list[Any] = []
@@ -69,7 +69,7 @@ def fetch_predictions(
         if batch is None or len(batch) != len(records[start : start + batch_size]):
             raise MlgateError(
                 f"--api: {url} did not answer with one prediction per record at {shape.predictions!r}; "
-                "describe the API in [tool.mlgate.api] (path, records, predictions)"
+                "describe the API in [tool.mlgate.serving.api] (path, records, predictions)"
             )
         predictions += batch
         for label, column in shape.read_probabilities(answer).items():

@@ -28,13 +28,13 @@ import sklearn.pipeline  # noqa: F401
 from locust import FastHttpUser, events
 from locust.env import Environment
 
-from mlgate.api import load_api
 from mlgate.locust import run_end  # noqa: F401  (registers how a run ends: --requests, a lossless distributed end)
-from mlgate.spec import load_spec
-from mlgate.tables import json_records, read_table
+from mlgate.model.spec import load_spec
+from mlgate.model.tables import json_records, read_table
+from mlgate.serving.api import read_api
 
 log = logging.getLogger("mlgate.locust")
-API = load_api()  # [tool.mlgate.api] of the project locust runs in: path, body and answer shapes
+API = read_api()  # [tool.mlgate.serving.api] of the project locust runs in: path, body and answer shapes
 SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
 
 
@@ -213,7 +213,7 @@ def check_predictions(response: Any, expected: int) -> None:
     except orjson.JSONDecodeError:
         predictions = None
     if predictions is None:
-        response.failure(f"the answer holds no list at {API.predictions!r} (see [tool.mlgate.api])")
+        response.failure(f"the answer holds no list at {API.predictions!r} (see [tool.mlgate.serving.api])")
         return
     if len(predictions) != expected or not all(_is_prediction(p) for p in predictions):
         response.failure(f"expected {expected} predictions, got {str(predictions)[:100]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlgate.model.spec import ModelSpec
 from mlgate.reference.data import (
     HOLDOUT_ROWS,
     ID_COLUMN,
@@ -13,7 +14,6 @@ from mlgate.reference.data import (
     holdout_frame,
     train_frame,
 )
-from mlgate.spec import ModelSpec
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

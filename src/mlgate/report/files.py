@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mlgate import atomic
+from mlgate.infra import atomic
 from mlgate.report.html import html_report
 from mlgate.report.junit import junit_xml
 from mlgate.report.model import Report

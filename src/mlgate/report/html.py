@@ -44,7 +44,7 @@ def html_report(report: Report) -> str:
         _residuals(report.plots.get("residuals")),
         _intervals([f for f in report.checks if f.kind == "quality" and f.ci is not None]),
         "</div>",
-        _steps_table(report.checks),
+        _steps_table(report.step_rows()),
         "<h2>Policy</h2>",
         f"<pre>{escape(json.dumps(report.meta.get('policy', {}), indent=2))}</pre>",
         "</body></html>",
@@ -84,10 +84,7 @@ def _checks_table(findings: list[Finding]) -> str:
     return f"<table><tr><th>status</th><th>check</th><th>result</th></tr>{rows}</table>"
 
 
-def _steps_table(findings: list[Finding]) -> str:
-    steps: list[dict[str, Any]] = next(
-        (f.details.get("steps", []) for f in findings if f.name == "feature parity"), []
-    )
+def _steps_table(steps: list[dict[str, Any]]) -> str:
     if not steps:
         return ""
     body = []

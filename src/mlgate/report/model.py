@@ -7,11 +7,18 @@ from typing import Any, Literal
 
 Status = Literal["pass", "fail", "warn", "skip", "error"]
 STATUS_ORDER: dict[str, int] = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
+# Keys of ``details`` that other modules read: written by the checks, read through the accessors below.
+STEPS = "steps"  # feature parity: one row per pipeline step (written by checks.parity)
+DESIGN_KEY = "design_key"  # run-level verdicts: what an A/A history must match (checks.runs)
+AA_D = "d"  # run-level verdicts: the worse-positive change before calibration, what A/A history keeps
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Finding:
-    """One check's outcome on one metric; ``status`` fail is the only one that makes a regression."""
+    """One check's outcome on one metric; ``status`` fail is the only one that makes a regression.
+
+    Built with keywords only. ``details`` is the free-form part of report.json; what other modules
+    read from it has a typed accessor here (``aa_sample``, ``Report.step_rows``)."""
 
     name: str
     kind: str
@@ -24,6 +31,11 @@ class Finding:
     ci: tuple[float, float] | None = None
     threshold: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    def aa_sample(self) -> tuple[str, float] | None:
+        """(design key, d) of a judged run-level verdict, what an A/A history records; else None."""
+        key, d = self.details.get(DESIGN_KEY), self.details.get(AA_D)
+        return None if key is None or d is None else (str(key), float(d))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +66,10 @@ class Report:
     @property
     def verdict(self) -> Literal["pass", "regression"]:
         return "regression" if any(f.status == "fail" for f in self.checks) else "pass"
+
+    def step_rows(self) -> list[dict[str, Any]]:
+        """The feature-parity table (one row per pipeline step), or [] when steps were not compared."""
+        return next((list(f.details.get(STEPS, [])) for f in self.checks if f.metric == STEPS), [])
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("pass", "fail", "warn", "skip", "error"), 0)

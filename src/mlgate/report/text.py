@@ -48,7 +48,7 @@ def markdown(report: Report) -> str:
     for f in sorted(report.checks, key=lambda f: STATUS_ORDER[f.status]):
         message = f.message.replace("|", "\\|")
         lines.append(f"| {ICON[f.status]} {f.status} | {f.name} | {message} |")
-    steps = next((f.details.get("steps") for f in report.checks if f.name == "feature parity"), None)
+    steps = report.step_rows()
     if steps:
         lines += [
             "",

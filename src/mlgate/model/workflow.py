@@ -9,11 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from mlgate import artifacts, atomic, threads
-from mlgate.errors import MlgateError
-from mlgate.predicting import model_input, predict, step_outputs
-from mlgate.spec import ModelSpec, load_spec, spec_for_artifact, spec_reference
-from mlgate.tables import SUFFIXES, read_table, write_table
+from mlgate.infra import atomic, threads
+from mlgate.infra.errors import MlgateError
+from mlgate.model import artifacts
+from mlgate.model.predicting import model_input, predict, step_outputs
+from mlgate.model.spec import ModelSpec, load_spec, spec_for_artifact, spec_reference
+from mlgate.model.tables import SUFFIXES, read_table, write_table
 
 log = logging.getLogger("mlgate")
 STEPS_INDEX = "steps.json"
@@ -59,7 +60,7 @@ def train_artifact(
     spec_ref: str | None, version: str | None, out: Path, force: bool = False, thread_limit: int | None = 1
 ) -> str:
     """Train ``version`` (default: the newest) of the spec into ``out``; return a one-line summary."""
-    from mlgate import training
+    from mlgate.model import training
 
     check_new_folder(out, force)  # before training, so the refusal does not wait for the fit
     used, _ = spec_reference(spec_ref)

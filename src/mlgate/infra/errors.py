@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Exit codes shared by every command (docs/design.md: 0 ok, 1 regression, 2 bad input; a signal
-# gives 128 + its number: 130 for SIGINT, 143 for SIGTERM, see mlgate.interrupts).
+# gives 128 + its number: 130 for SIGINT, 143 for SIGTERM, see mlgate.infra.interrupts).
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2

@@ -11,9 +11,9 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from mlgate import atomic
-from mlgate.errors import MlgateError, first_line
-from mlgate.spec import TASKS
+from mlgate.infra import atomic
+from mlgate.infra.errors import MlgateError, first_line
+from mlgate.model.spec import TASKS
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"

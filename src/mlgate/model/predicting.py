@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from mlgate.artifacts import Artifact
-from mlgate.errors import MlgateError, first_line
 from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX
-from mlgate.tables import conform
+from mlgate.infra.errors import MlgateError, first_line
+from mlgate.model.artifacts import Artifact
+from mlgate.model.tables import conform
 
 
 def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 
 
 def git(where: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

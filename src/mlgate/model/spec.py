@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from mlgate.errors import MlgateError, first_line
+from mlgate.infra.errors import MlgateError, first_line
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

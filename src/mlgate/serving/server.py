@@ -31,10 +31,11 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from mlgate import artifacts, interrupts, threads
-from mlgate.artifacts import Artifact
-from mlgate.errors import MlgateError
-from mlgate.predicting import predict_arrays
+from mlgate.infra import interrupts, threads
+from mlgate.infra.errors import MlgateError
+from mlgate.model import artifacts
+from mlgate.model.artifacts import Artifact
+from mlgate.model.predicting import predict_arrays
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +429,7 @@ def _error(status: int, problems: list[dict[str, Any]]) -> JSONResponse:
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn (one call per worker process): the artifact comes from the environment."""
-    from mlgate.spec import spec_for_artifact
+    from mlgate.model.spec import spec_for_artifact
 
     folder = Path(os.environ[ENV_ARTIFACT])
     spec = spec_for_artifact(os.environ.get(ENV_SPEC) or None, folder)
@@ -457,7 +458,7 @@ def run(
     """Check the artifact loads and the address binds, say so, then hand over to uvicorn."""
     import uvicorn
 
-    from mlgate.spec import spec_for_artifact
+    from mlgate.model.spec import spec_for_artifact
 
     artifacts.load(
         artifact_dir, spec_for_artifact(spec_ref, artifact_dir).trusted_types, trust_pickle=trust_pickle
@@ -470,7 +471,7 @@ def run(
     os.environ[ENV_MAX_BODY_BYTES] = str(limits.max_body_bytes)
     announce(f"serving {artifact_dir} on http://{host}:{port} with {workers} worker(s)")
     uvicorn.run(
-        "mlgate.serve:create_app_from_env",
+        "mlgate.serving.server:create_app_from_env",
         factory=True,
         host=host,
         port=port,

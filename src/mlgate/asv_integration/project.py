@@ -50,7 +50,7 @@ def main(argv: list[str]) -> None:
         uninstall()
     else:
         raise SystemExit(
-            "usage: python -m mlgate.asv_project build CHECKOUT CACHE | install CACHE | uninstall"
+            "usage: python -m mlgate.asv_integration.project build CHECKOUT CACHE | install CACHE | uninstall"
         )
 
 

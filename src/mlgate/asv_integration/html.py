@@ -2,7 +2,7 @@
 
 asv 0.6 pages load jQuery, flot, bootstrap and friends from public CDNs, so on a machine without
 internet the graphs page only shows "Can not determine continental origin of swallow". The same
-files are npm packages; ``python -m mlgate.asv_html results/html`` packs them with ``npm pack``
+files are npm packages; ``python -m mlgate.asv_integration.html results/html`` packs them with ``npm pack``
 (cached under .asv/npm), copies them into ``results/html/vendor/`` and rewrites the pages.
 """
 
@@ -15,7 +15,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 
 # CDN URL -> (npm package, file inside the package)
 ASSETS = {

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from mlgate import threads
-from mlgate.errors import MlgateError, first_line
+from mlgate.infra import threads
+from mlgate.infra.errors import MlgateError, first_line
 from mlgate.metrics import classification_metrics, regression_metrics
-from mlgate.spec import ModelSpec
-from mlgate.tables import fingerprint, infer_schema
+from mlgate.model.spec import ModelSpec
+from mlgate.model.tables import fingerprint, infer_schema
 
 RECORDED_PACKAGES = (
     "mlgate",

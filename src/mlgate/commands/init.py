@@ -12,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from mlgate import atomic
-from mlgate.errors import MlgateError
-from mlgate.spec import ModelSpec, load_spec, spec_reference
+from mlgate.infra import atomic
+from mlgate.infra.errors import MlgateError
+from mlgate.model.spec import ModelSpec, load_spec, spec_reference
 
 BENCH_FILES = ("bench_inference.py", "bench_model.py", "bench_training.py")
 LOCUST_FILES = ("predict_users.py", "_open_loop.py")
@@ -144,13 +144,13 @@ def asv_config(root: Path, spec: ModelSpec, requirement: str) -> str:
         "html_dir": "results/html",
         "build_cache_size": 8,
         # mlgate goes in with pip (asv's matrix cannot name a local path or wheel); the repo's tree is
-        # copied per commit and put on the path, so it needs no build backend (mlgate.asv_project).
+        # copied per commit and put on the path, so it needs no build backend (asv_integration.project).
         "build_command": [
             f"in-dir={{env_dir}} python -m pip install --quiet {requirement}",
-            "python -m mlgate.asv_project build {build_dir} {build_cache_dir}",
+            "python -m mlgate.asv_integration.project build {build_dir} {build_cache_dir}",
         ],
-        "install_command": ["python -m mlgate.asv_project install {build_cache_dir}"],
-        "uninstall_command": ["return-code=any python -m mlgate.asv_project uninstall"],
+        "install_command": ["python -m mlgate.asv_integration.project install {build_cache_dir}"],
+        "uninstall_command": ["return-code=any python -m mlgate.asv_integration.project uninstall"],
         "matrix": {"req": model_requirements(spec)},
     }
     return json.dumps(config, indent=4) + "\n"
@@ -190,7 +190,7 @@ def workflow(root: Path, requirement: str) -> str:
         else ""
     )
     install_project = "python -m pip install -e ." if _installable(root) else ""
-    template = _shipped("mlgate", "workflow_template.yml")
+    template = _shipped("mlgate.commands", "workflow_template.yml")
     return (
         template.replace("@NOTE@", note)
         .replace("@PIP@", pip)

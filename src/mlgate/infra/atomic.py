@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mlgate import interrupts
-from mlgate.errors import MlgateError
+from mlgate.infra import interrupts
+from mlgate.infra.errors import MlgateError
 
 
 def _umask() -> int:
@@ -87,7 +87,7 @@ def new_directory(
     An existing ``path`` is an error unless ``force``; then it is replaced only after the new
     content is complete, so a failure never loses the earlier result. ``replaceable`` says whether
     the command has a --force to offer in that error; ``keep`` is what an interrupt after the
-    commit says was kept (see mlgate.interrupts).
+    commit says was kept (see mlgate.infra.interrupts).
     """
     if path.exists() and not path.is_dir():
         raise MlgateError(f"{flag}: {path} is a file, not a folder; choose a folder path")

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import atomic
-from mlgate.errors import MlgateError, first_line
+from mlgate.infra import atomic
+from mlgate.infra.errors import MlgateError, first_line
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 MAX_WHOLE = 2.0**63  # a float this large overflows the cast to int64 (numpy gives garbage, not an error)

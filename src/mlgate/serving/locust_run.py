@@ -25,9 +25,10 @@ from urllib.parse import urlparse
 import numpy as np
 import pandas as pd
 
-from mlgate import atomic, interrupts, stats
-from mlgate.api import load_api
-from mlgate.errors import MlgateError
+from mlgate import stats
+from mlgate.infra import atomic, interrupts
+from mlgate.infra.errors import MlgateError
+from mlgate.serving.api import read_api
 
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99, "p99.9": 0.999}
 MAX_RUN_SECONDS = 600
@@ -103,7 +104,7 @@ def check_target(host: str, allow_remote: bool, flag: str = "--host") -> None:
 def check_answers(host: str, flag: str = "--host") -> None:
     """Before any load: the server answers ``/health``, or at least the API's own path."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-    paths = ["/health", load_api().path]
+    paths = ["/health", read_api().path]
     for path in paths:
         try:
             with opener.open(host.rstrip("/") + path, timeout=10):
@@ -118,7 +119,7 @@ def check_answers(host: str, flag: str = "--host") -> None:
             ) from exc
     raise MlgateError(
         f"{flag}: {host} answers 404 on {' and '.join(paths)}; check the URL, or the path in "
-        "[tool.mlgate.api] of pyproject.toml"
+        "[tool.mlgate.serving.api] of pyproject.toml"
     )
 
 
@@ -176,7 +177,7 @@ def check_plan(plan: LoadPlan) -> None:
         raise MlgateError("--warmup/--cooldown: they leave nothing of the run; shorten them or run longer")
 
 
-SHIPPED_LOCUSTFILES = Path(__file__).parent / "locust" / "files"
+SHIPPED_LOCUSTFILES = Path(__file__).parent.parent / "locust" / "files"
 
 
 def default_locustfiles(project_dir: Path | None = None) -> Path:
@@ -432,7 +433,7 @@ def budgets(summary: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
 def _steps(endpoints: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
     """Per-step p95 and achieved rate, and the highest step that kept the p95 budget."""
     steps, best = [], None
-    path = load_api().path  # the locust users name their endpoints by the API's path
+    path = read_api().path  # the locust users name their endpoints by the API's path
     for rate in plan.step_rates:
         name = f"{path} [open loop {rate:g}/s]"
         data = endpoints.get(name)

@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import Any
 
-from mlgate.errors import MlgateError
+from mlgate.infra.errors import MlgateError
 
 _kept: dict[str, str] = {}
 _seen: list[int] = []  # the signal that arrived, if one did

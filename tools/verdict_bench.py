@@ -1,8 +1,8 @@
 """The comparator's own benchmark: false alarms and detection power of its verdicts.
 
-    python -m mlgate.verdict_bench synthetic [--trials 1000] [--out docs/verdict-quality.md]
-    python -m mlgate.verdict_bench record    # >= 30 real A/A runs of this machine -> docs/replay/
-    python -m mlgate.verdict_bench replay    # replay them as A/A and with injected effects
+    python tools/verdict_bench.py synthetic [--trials 1000] [--out docs/verdict-quality.md]
+    python tools/verdict_bench.py record    # >= 30 real A/A runs of this machine -> docs/replay/
+    python tools/verdict_bench.py replay    # replay them as A/A and with injected effects
 
 Synthetic trials follow the measurement designs mlgate asks for (interleaved rounds or runs, the run
 as the unit) under four noise profiles; asv's default rule (ratio > 1.1 and Mann-Whitney p < 0.002
@@ -312,8 +312,10 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 INFERENCE_ROUND = """
 import json, sys, time
-from mlgate import artifacts, reference, threads
-from mlgate.predicting import model_input, predict
+from mlgate import reference
+from mlgate.model import artifacts
+from mlgate.infra import threads
+from mlgate.model.predicting import model_input, predict
 artifact = artifacts.load(__import__("pathlib").Path(sys.argv[1]), reference.TRUSTED_TYPES)
 frame = reference.holdout_frame()
 out = {}
@@ -337,8 +339,9 @@ def record(runs: int, folder: Path) -> dict[str, Any]:
     import sys
     import tempfile
 
-    from mlgate import load, serve
-    from mlgate.workflow import train_artifact
+    from mlgate.model.workflow import train_artifact
+    from mlgate.serving import locust_run as load
+    from mlgate.serving import server as serve
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -423,7 +426,7 @@ def replay(folder: Path, draws: int = 1000, seed: int = 0) -> list[dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mlgate.verdict_bench", description=__doc__.splitlines()[0]
+        prog="python tools/verdict_bench.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("what", choices=["synthetic", "record", "replay"])
     parser.add_argument("--runs", type=int, default=30, help="record: A/A units of each kind")

@@ -18,19 +18,23 @@ from typing import Any
 import pandas as pd
 from rich.markup import escape
 
-from mlgate import asv_runner, atomic, calibration, console, interrupts, load, revisions, serve
-from mlgate import compare as comparing
+from mlgate import calibration, compare
+from mlgate.asv_integration import runner as asv_runner
 from mlgate.checks.latency import MIN_REQUESTS
-from mlgate.errors import EXIT_OK, EXIT_REGRESSION, MlgateError
+from mlgate.commands import revisions
 from mlgate.evidence import AsvPair, Evidence, LoadRuns, Measured, Served
 from mlgate.evidence.asv_results import read_pair
 from mlgate.evidence.load_runs import read_pair as read_runs
 from mlgate.evidence.served import fetch_predictions
-from mlgate.policy import load_policy
+from mlgate.infra import atomic, console, interrupts
+from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION, MlgateError
+from mlgate.model.spec import ModelSpec, load_spec
+from mlgate.model.tables import write_table
+from mlgate.model.workflow import export_data, predict_file, train_artifact
+from mlgate.policy import read_policy
 from mlgate.report import files, text
-from mlgate.spec import ModelSpec, load_spec
-from mlgate.tables import write_table
-from mlgate.workflow import export_data, predict_file, train_artifact
+from mlgate.serving import locust_run as load
+from mlgate.serving import server as serve
 
 REFERENCE = "mlgate.reference:spec"  # `mlgate demo`: the embedded model
 WORKING_TREE = "working tree"
@@ -90,8 +94,10 @@ def run(
     # Everything a bad input can break is checked here, before minutes of training and loading.
     atomic.check_writable(work, "--out")
     atomic.check_writable(report_dir, "--report")
-    policy = load_policy()
-    history = calibration.load() if "load" not in plan.skip else {}  # read, and extended, by the load step
+    policy = read_policy()
+    history = (
+        calibration.read_history() if "load" not in plan.skip else {}
+    )  # read, and extended, by the load step
     say(
         f"[bold]mlgate check[/] ({plan.name} plan): {spec.name}, "
         f"{base.label} (baseline) vs {cand.label} (candidate)"
@@ -125,9 +131,9 @@ def run(
     )
     evidence = Evidence(models / "baseline", models / "candidate", spec, served=served, measured=measured)
     with console.err.status("6/6 comparing the candidate with the baseline"):
-        report = comparing.run(evidence, policy)
+        report = compare.run(evidence, policy)
         # Each check adds its A/A canary to this machine's history: from five on, the calibrated rule.
-        canary = [f for f in report.checks if f.kind == "latency canary" and "d" in f.details]
+        canary = [f for f in report.checks if f.kind == "latency canary" and f.aa_sample()]
         if canary:
             calibration.record(canary)
         if base.commit is not None:  # revisions: name them, with the version each trained

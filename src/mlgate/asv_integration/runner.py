@@ -12,8 +12,8 @@ import socket
 import sys
 from pathlib import Path
 
-from mlgate import interrupts
-from mlgate.errors import MlgateError
+from mlgate.infra import interrupts
+from mlgate.infra.errors import MlgateError
 
 
 def private_config(repo: Path, folder: Path) -> Path:

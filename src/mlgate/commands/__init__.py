@@ -1,0 +1,1 @@
+"""The commands that are more than a call: the release check, `mlgate init`, git revisions."""

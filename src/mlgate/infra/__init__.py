@@ -1,0 +1,1 @@
+"""Process plumbing every command shares: errors, console, signals, atomic writes, thread pins."""
