@@ -74,3 +74,18 @@ def test_served_answers_missing_a_row_are_an_error_naming_it(fast_models: dict[s
     evidence = Evidence(fast_models["v1"], fast_models["v1"], SPEC, served=(short,))
     with pytest.raises(MlgateError, match=r"answered no prediction for 1 row\(s\) \(e\.g\. id "):
         compare.run(evidence, DEFAULT)
+
+
+def test_the_same_evidence_gives_the_same_report_bit_for_bit(tmp_path: Path) -> None:
+    """Three runs of one multiclass comparison: every number equal to the last bit (the bootstrap's
+    products once summed in a thread-dependent order, and a Brier interval's last digit flapped)."""
+    from conftest import train_versions
+
+    wine = train_versions("model_specs:wine", tmp_path)
+    evidence = Evidence(wine["v1"], wine["weak"], model_specs.wine)
+    reports = []
+    for _ in range(3):
+        report = compare.run(evidence, DEFAULT).to_dict()
+        report["meta"].pop("created"), report["meta"].pop("seconds")
+        reports.append(report)
+    assert reports[0] == reports[1] == reports[2]

@@ -307,7 +307,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-USER_API = """[tool.mlgate.serving.api]
+USER_API = """[tool.mlgate.api]
 path = "/v1/predictions/regression"
 records = ""
 predictions = "predictions"
@@ -317,7 +317,7 @@ predictions = "predictions"
 def test_any_prediction_api_drives_parity_and_plain_locust(
     user_api: str, fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """[tool.mlgate.serving.api] describes a user's API: parity and the shipped locust users speak it."""
+    """[tool.mlgate.api] describes a user's API: parity and the shipped locust users speak it."""
     (tmp_path / "pyproject.toml").write_text(f'[tool.mlgate]\nmodel = "{FAST}"\n\n{USER_API}')
     (tmp_path / "locustfiles").mkdir()
     (tmp_path / "locustfiles" / "predict_users.py").write_text(

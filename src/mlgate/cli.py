@@ -593,16 +593,14 @@ def calibrate(
     ),
 ) -> None:
     """Record A/A comparisons (old vs old, same design) into this machine's history."""
-    from datetime import UTC, datetime
-
     import mlgate.compare
     from mlgate import calibration
+    from mlgate.commands import aa_load
     from mlgate.evidence import Measured
     from mlgate.evidence import asv_results as asv_files
     from mlgate.evidence.load_runs import read_pair
     from mlgate.infra.atomic import check_writable
     from mlgate.policy import read_policy
-    from mlgate.serving import locust_run
 
     policy = read_policy()
     # A broken or unwritable history is found before a load of many seconds, not after it.
@@ -627,40 +625,9 @@ def calibrate(
             "--host/--load-baseline: give either a server to load now or earlier runs, not both"
         )
     if host:
-        locust_run.check_target(host, allow_remote=True)  # a URL at all; where it points is checked next
-        try:
-            locust_run.check_target(host, allow_remote=False)
-        except MlgateError as exc:
-            raise MlgateError(
-                f"--host: {host} is not on this machine; calibrate measures this machine's A/A noise, "
-                "serve the baseline on 127.0.0.1 and point --host there"
-            ) from exc
-        plan = locust_run.LoadPlan(
-            users=users, spawn_rate=users, run_seconds=locust_run.parse_duration(run_time)
-        )
-        # load's own checks name load's flags; calibrate words the ones it has itself.
-        window = plan.warmup_seconds + plan.cooldown_seconds
-        if plan.run_seconds <= window:
-            raise MlgateError(
-                f"--run-time: {run_time} leaves nothing after the {window:g} s warm-up and cool-down "
-                f"of each run; give more than {window:g}s"
-            )
-        locust_run.check_plan(plan)
-        locust_run.check_answers(host)  # a server that is not up fails now, not after ten empty runs
-        folder = history_folder / f"load-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-        if folder.exists():
-            raise MlgateError(
-                f"--calibration: {folder} already exists (a calibration started this second); run it again"
-            )
         with console.err.status("A/A load") as status:
-            locust_run.interleaved(
-                locust_run.default_locustfiles(),
-                host,
-                host,
-                runs,
-                plan,
-                folder,
-                progress=lambda text: status.update(f"A/A load: {text}"),
+            folder = aa_load.run(
+                host, runs, users, run_time, history_folder, lambda text: status.update(f"A/A load: {text}")
             )
         load_baseline, load_candidate = folder / "baseline", folder / "candidate"
     asv = load = None

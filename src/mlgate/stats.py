@@ -259,6 +259,14 @@ def t_quantile(p: float, df: float) -> float:
     return float(sps.t.ppf(p, df))
 
 
+def quantile_needs(q: float) -> int:
+    """Fewest samples that say anything about the q-quantile: five beyond it (and 20 in all).
+
+    With fewer, the sample quantile is one of the last few order statistics: its interval is not
+    defined, and per-run values of it are too skewed for a t interval over runs."""
+    return max(20, math.ceil(5 / (1 - q)))
+
+
 def quantile_interval(sorted_values: Array, q: float, confidence: float = 0.95) -> tuple[float, float]:
     """Distribution-free interval of the q-quantile from order statistics (binomial ranks)."""
     n = sorted_values.size

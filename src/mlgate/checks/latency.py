@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from mlgate import stats
 from mlgate.checks.runs import RunValues, judge_all
 from mlgate.policy import Policy
 from mlgate.report import Finding
 
 # Requests a run needs for a tail percentile to mean something (docs/design.md, sample plans).
 MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
+QUANTILE = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 
 def latency_findings(
@@ -64,9 +67,7 @@ def latency_findings(
             scale="linear",
         )
     )
-    findings = judge_all(metrics, policy.alpha, history)
-    for finding in findings:
-        _note_thin_runs(finding, base + cand)
+    findings = [_thin_runs(f, base + cand) for f in judge_all(metrics, policy.alpha, history)]
     partial = next((r["_partial"] for r in base + cand if "_partial" in r), None)
     if partial:
         findings.insert(0, _partial_design(partial))
@@ -90,13 +91,22 @@ def _quantile(run: dict[str, Any], endpoint: str, q: str) -> float | None:
     return None if value is None else float(value["ms"])
 
 
-def _note_thin_runs(finding: Finding, runs: list[dict[str, Any]]) -> None:
+def _thin_runs(finding: Finding, runs: list[dict[str, Any]]) -> Finding:
+    """Say when runs hold fewer requests than a percentile's verdict wants; below what the percentile
+    needs at all (``stats.quantile_needs``: five requests beyond it), it cannot fail: a run's p99 of
+    200 requests is its second-slowest request, and two such runs of one server differ by 20%."""
     parts = finding.metric.rsplit(" ", 1)
     if len(parts) != 2 or parts[1] not in MIN_REQUESTS:
-        return
+        return finding
     fewest = min(r["endpoints"][parts[0]]["requests"] for r in runs)
-    if fewest < MIN_REQUESTS[parts[1]]:
-        finding.details["thin_runs"] = fewest
-        finding.message += (
-            f" (runs hold as few as {fewest} requests; {MIN_REQUESTS[parts[1]]:,}+ recommended)"
-        )
+    if fewest >= MIN_REQUESTS[parts[1]]:
+        return finding
+    needs = stats.quantile_needs(QUANTILE[parts[1]])
+    details = {**finding.details, "thin_runs": fewest}
+    message = (
+        f"{finding.message} (runs hold as few as {fewest} requests; {MIN_REQUESTS[parts[1]]:,}+ recommended)"
+    )
+    if fewest < needs and finding.status == "fail":
+        message = f"too few requests per run to judge {parts[1]} (at least {needs:,} needed): {message}"
+        return replace(finding, status="warn", message=message, details={**details, "too_thin": True})
+    return replace(finding, message=message, details=details)

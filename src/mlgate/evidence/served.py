@@ -1,4 +1,4 @@
-"""Predictions from a running API (`mlgate serve` or one described in [tool.mlgate.serving.api]), for the
+"""Predictions from a running API (`mlgate serve` or one described in [tool.mlgate.api]), for the
 training/serving skew check."""
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def fetch_predictions(
         if batch is None or len(batch) != len(records[start : start + batch_size]):
             raise MlgateError(
                 f"--api: {url} did not answer with one prediction per record at {shape.predictions!r}; "
-                "describe the API in [tool.mlgate.serving.api] (path, records, predictions)"
+                "describe the API in [tool.mlgate.api] (path, records, predictions)"
             )
         predictions += batch
         for label, column in shape.read_probabilities(answer).items():

@@ -34,7 +34,7 @@ from mlgate.model.tables import json_records, read_table
 from mlgate.serving.api import read_api
 
 log = logging.getLogger("mlgate.locust")
-API = read_api()  # [tool.mlgate.serving.api] of the project locust runs in: path, body and answer shapes
+API = read_api()  # [tool.mlgate.api] of the project locust runs in: path, body and answer shapes
 SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
 
 
@@ -213,7 +213,7 @@ def check_predictions(response: Any, expected: int) -> None:
     except orjson.JSONDecodeError:
         predictions = None
     if predictions is None:
-        response.failure(f"the answer holds no list at {API.predictions!r} (see [tool.mlgate.serving.api])")
+        response.failure(f"the answer holds no list at {API.predictions!r} (see [tool.mlgate.api])")
         return
     if len(predictions) != expected or not all(_is_prediction(p) for p in predictions):
         response.failure(f"expected {expected} predictions, got {str(predictions)[:100]}")

@@ -1,9 +1,9 @@
 """The shape of a prediction API: where requests go, how records go in, where predictions come out.
 
 `mlgate serve` is one shape (the default); a team's staging API is often another, so the locust
-users and `mlgate parity` read it from ``[tool.mlgate.serving.api]`` in the project's pyproject.toml:
+users and `mlgate parity` read it from ``[tool.mlgate.api]`` in the project's pyproject.toml:
 
-    [tool.mlgate.serving.api]
+    [tool.mlgate.api]
     path = "/v1/predictions/regression"   # POST here
     records = ""                          # the body is the JSON list of records itself
     predictions = "predictions"           # the answer's list of predictions (dotted path)
@@ -63,11 +63,11 @@ def _dig(answer: Any, path: str) -> Any:
 
 
 def read_api(project_dir: Path | None = None) -> ApiShape:
-    """``[tool.mlgate.serving.api]`` of the project's pyproject.toml, else `mlgate serve`'s shape."""
+    """``[tool.mlgate.api]`` of the project's pyproject.toml, else `mlgate serve`'s shape."""
     path = (project_dir or Path.cwd()) / "pyproject.toml"
     if not path.is_file():
         return ApiShape()
-    where = f"{path} [tool.mlgate.serving.api]"
+    where = f"{path} [tool.mlgate.api]"
     try:
         table = (
             tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("mlgate", {}).get("api", {})
@@ -75,7 +75,7 @@ def read_api(project_dir: Path | None = None) -> ApiShape:
     except (OSError, ValueError, RecursionError, AttributeError) as exc:  # AttributeError: tool = 5
         raise MlgateError(f"{path}: cannot read it as TOML ({exc}); fix the file") from exc
     if not isinstance(table, dict):
-        raise MlgateError(f"{where}: must be a table; write [tool.mlgate.serving.api]")
+        raise MlgateError(f"{where}: must be a table; write [tool.mlgate.api]")
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise MlgateError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")

@@ -119,7 +119,7 @@ def check_answers(host: str, flag: str = "--host") -> None:
             ) from exc
     raise MlgateError(
         f"{flag}: {host} answers 404 on {' and '.join(paths)}; check the URL, or the path in "
-        "[tool.mlgate.serving.api] of pyproject.toml"
+        "[tool.mlgate.api] of pyproject.toml"
     )
 
 
@@ -345,7 +345,7 @@ def latency_stats(latency_us: np.ndarray) -> dict[str, Any]:
         "mean_ms": float(values.mean()) if values.size else None,
     }
     for name, q in QUANTILES.items():
-        enough = values.size >= max(20, math.ceil(5 / (1 - q)))  # at least five samples beyond it
+        enough = values.size >= stats.quantile_needs(q)
         if not values.size:
             out[name] = None
             continue
