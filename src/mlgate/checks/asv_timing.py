@@ -57,38 +57,14 @@ def asv_findings(
         b, c = base.measurements.get(name), cand.measurements.get(name)
         if b is None or c is None:
             side = "baseline" if c is None else "candidate"
-            findings.append(
-                Finding(
-                    name=f"asv {name}",
-                    kind="timing",
-                    status="warn",
-                    message=f"{name}: measured on the {side} only",
-                    metric=name,
-                )
-            )
+            findings.append(_unjudged(name, "warn", f"measured on the {side} only"))
             continue
         if b.skipped and c.skipped:
-            findings.append(
-                Finding(
-                    name=f"asv {name}",
-                    kind="timing",
-                    status="skip",
-                    message=f"{name}: does not apply to this model (asv: n/a)",
-                    metric=name,
-                )
-            )
+            findings.append(_unjudged(name, "skip", "does not apply to this model (asv: n/a)"))
             continue
         if b.result is None or c.result is None:
             which = " and ".join(s for s, m in (("baseline", b), ("candidate", c)) if m.result is None)
-            findings.append(
-                Finding(
-                    name=f"asv {name}",
-                    kind="timing",
-                    status="error",
-                    message=f"{name}: failed on the {which}",
-                    metric=name,
-                )
-            )
+            findings.append(_unjudged(name, "error", f"failed on the {which}"))
             continue
         if b.kind in ("time", "peakmem") and min(len(b.rounds), len(c.rounds)) >= 2:
             timed.append(_timed(b, c, policy))
@@ -102,6 +78,11 @@ def asv_findings(
             if finding.status == "fail":
                 finding.status, finding.message = "warn", finding.message + " (different machines)"
     return findings + judged
+
+
+def _unjudged(name: str, status: Status, why: str) -> Finding:
+    """A benchmark that could not be compared, and why."""
+    return Finding(name=f"asv {name}", kind="timing", status=status, message=f"{name}: {why}", metric=name)
 
 
 def _hardware(results: CommitResults) -> tuple[Any, ...]:

@@ -285,24 +285,13 @@ def _scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _value_parity_finding(diff: FrameDiff, n: int, changed: Status) -> Finding:
     details = {"columns": [c.to_dict() for c in diff.columns], "rows": n}
-    if diff.exact:
-        return Finding(
-            name="prediction parity",
-            kind="parity",
-            status="pass",
-            message=f"all {n} predictions are bit-identical",
-            metric="rows beyond tolerance",
-            baseline=0,
-            candidate=0,
-            change=0,
-            details=details,
-        )
     if not diff.differs:
+        how = "are bit-identical" if diff.exact else "agree within tolerance (not bit-identical)"
         return Finding(
             name="prediction parity",
             kind="parity",
             status="pass",
-            message=f"all {n} predictions agree within tolerance (not bit-identical)",
+            message=f"all {n} predictions {how}",
             metric="rows beyond tolerance",
             baseline=0,
             candidate=0,

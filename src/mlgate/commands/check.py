@@ -122,10 +122,11 @@ def run(
         bench = plan.asv_bench.format(quality=QUALITY_BENCH[spec.task])
         asv = _asv_evidence(spec_ref, base, cand, replace(plan, asv_bench=bench), work, say)
     served, load_runs = _served_evidence(spec, models, work, plan, say)
+    load, load_canary = load_runs or (None, None)
     measured = Measured(
         asv=asv,
-        load=load_runs and load_runs[0],
-        load_canary=load_runs and load_runs[1],
+        load=load,
+        load_canary=load_canary,
         history=history,
         left_out=tuple(sorted(plan.skip)),
     )
