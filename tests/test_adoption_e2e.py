@@ -148,6 +148,6 @@ def test_plain_locust_from_the_repo_against_the_users_api(repo: Path, user_api: 
         pyproject.write_text(original)
     assert result.returncode == 0, result.stderr[-2000:]
     stats = (tmp_path / "locust_stats.csv").read_text()
-    assert "/v1/predictions/regression [1 row]" in stats
+    assert "/v1/predictions/regression [1 row]" in stats, result.stderr[-3000:]
     samples = read_samples(tmp_path / "s")
     assert len(samples) >= 80 and set(samples["status"]) == {200}

@@ -11,7 +11,7 @@ closed-loop users.
 
 And locust closes its CSV files at shutdown while its CSV-writing greenlet lives on; the master of a
 distributed run then waits for its workers, the writer wakes and dies on "I/O operation on closed
-file". The writer is ended before the files close.
+file". The writer is ended before the files close, and the final tables written once by us.
 """
 
 from __future__ import annotations
@@ -120,9 +120,32 @@ def _worker_finish(environment: Environment, msg: Any) -> None:
 
 @events.quit.add_listener
 def _end_csv_writer(**_: Any) -> None:
-    """Kill locust's CSV-writing greenlet before locust closes the files it writes (see above)."""
+    """End locust's CSV-writing greenlet before locust closes its files, then write the final tables.
+
+    The writer refreshes the files once a second, so a run shorter than that (or its last second)
+    would otherwise be missing from them.
+    """
     for obj in gc.get_objects():
-        if isinstance(obj, gevent.Greenlet) and getattr(getattr(obj, "_run", None), "__name__", "") == (
-            "stats_writer"
-        ):
-            obj.kill(block=False)
+        run = getattr(obj, "_run", None) if isinstance(obj, gevent.Greenlet) else None
+        if getattr(run, "__name__", "") != "stats_writer":
+            continue
+        obj.kill(block=True)
+        _write_final_tables(getattr(run, "__self__", None))
+
+
+def _write_final_tables(writer: Any) -> None:
+    """Rewrite the request, failure and exception tables with the run's final statistics."""
+    tables = (
+        ("requests_csv_filehandle", "requests_csv_writer", "requests_csv"),
+        ("failures_csv_filehandle", "failures_csv_writer", "failures_csv"),
+        ("exceptions_csv_filehandle", "exceptions_csv_writer", "exceptions_csv"),
+    )
+    for handle_name, writer_name, method in tables:
+        handle = getattr(writer, handle_name, None)
+        if handle is None or handle.closed:
+            log.warning("locust's CSV writer changed shape: its final %s table was not rewritten", method)
+            continue
+        handle.seek(0)
+        getattr(writer, method)(getattr(writer, writer_name))
+        handle.truncate()
+        handle.flush()
