@@ -247,6 +247,65 @@ def test_injected_latency_regression_is_never_better_and_aa_never_fails(
     assert not [c["message"] for c in checks.values() if c["status"] == "fail"]
 
 
+def duet(load: Callable[..., int], baseline: str, candidate: str, out: Path) -> int:
+    """Four duet runs of 200 request pairs each (two users): sized in requests, not seconds."""
+    plan = ["--duet", "--runs", "4", "-u", "2", "-r", "2", "-t", BOUND, "--requests", "200"]
+    hosts = ["--baseline-host", baseline, "--candidate-host", candidate]
+    return load(*hosts, *plan, "--warmup", "0.3", "--cooldown", "0", "--out", str(out))
+
+
+def test_duet_sends_each_body_to_both_servers_in_random_order(
+    load: Callable[..., int],
+    served_fast: str,
+    served_paused: str,
+    tmp_path: Path,
+    fast_models: dict[str, Path],
+) -> None:
+    """Every pair holds one request to each server, the coin picks either first, each side's summary comes from the same pairs, and a server 4 ms slower a
+    call is never judged better: the paired median says slower."""
+    assert duet(load, served_fast, served_paused, tmp_path / "duet") == 0
+    samples = read_samples(tmp_path / "duet" / "duet" / "run-01" / "samples")
+    assert len(samples) >= 400 and set(samples["status"]) == {200}
+    pairs = samples.groupby("pair")
+    assert set(pairs["side"].apply(lambda s: tuple(sorted(s)))) == {("baseline", "candidate")}
+    for run in ("run-01", "run-04"):
+        base = json.loads((tmp_path / "duet" / "baseline" / run / "summary.json").read_text())
+        cand = json.loads((tmp_path / "duet" / "candidate" / run / "summary.json").read_text())
+        assert (
+            base["samples_in_window"]
+            == cand["samples_in_window"]
+            == cand["duet"]["endpoints"]["all"]["pairs"]
+        )
+        assert 0.2 <= cand["duet"]["endpoints"]["all"]["candidate_first_share"] <= 0.8
+    assert json.loads((tmp_path / "duet" / "load.json").read_text())["design"] == "duet"
+    checks = latency_checks(tmp_path / "duet", fast_models, tmp_path / "report")
+    paired = checks["latency /predict [1 row] paired median"]
+    assert paired["status"] in ("fail", "warn") and paired["change"] > 0, paired["message"]
+    assert "better" not in paired["message"]
+
+
+def test_duet_of_two_servers_of_one_model_finds_no_regression(
+    load: Callable[..., int], served_fast: str, tmp_path: Path, fast_models: dict[str, Path]
+) -> None:
+    with running_server(fast_models["v1"], "--spec", FAST) as twin:
+        assert duet(load, served_fast, twin, tmp_path / "aa") == 0
+    # One body to both servers of one model: the two answers of every pair are the same size.
+    samples = read_samples(tmp_path / "aa" / "duet" / "run-02" / "samples")
+    assert (samples.groupby("pair")["bytes"].nunique() == 1).all()
+    checks = latency_checks(tmp_path / "aa", fast_models, tmp_path / "report")
+    assert "latency /predict [1 row] paired median" in checks
+    assert not [c["message"] for c in checks.values() if c["status"] == "fail"]
+
+
+def test_duet_usage_errors(load: Callable[..., int], served_fast: str, tmp_path: Path, capsys: Any) -> None:
+    assert load("--duet", "--host", served_fast, "--out", str(tmp_path / "x")) == 2
+    assert "--duet: give --baseline-host and --candidate-host" in capsys.readouterr().err
+    hosts = ["--baseline-host", served_fast, "--candidate-host", served_fast]
+    assert load("--duet", *hosts, "--rate", "5", "--out", str(tmp_path / "y")) == 2
+    assert "--duet: pairs are sent closed-loop" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
 def test_without_locustfiles_of_its_own_a_project_gets_mlgates(
     served_fast: str, fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,6 +39,7 @@ def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
         "benchmarks/bench_training.py",
         "locustfiles/predict_users.py",
         "locustfiles/_open_loop.py",
+        "locustfiles/_duet.py",
         ".github/workflows/mlgate.yml",
     ):
         assert (repo / path).is_file(), path

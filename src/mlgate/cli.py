@@ -405,7 +405,16 @@ def load(
     candidate_host: Annotated[
         str | None, typer.Option("--candidate-host", help="Interleaved: candidate URL.")
     ] = None,
-    runs: Annotated[int, typer.Option("--runs", min=1, max=50, help="Interleaved runs per side.")] = 5,
+    runs: Annotated[
+        int, typer.Option("--runs", min=1, max=50, help="Runs per side (A B A B, or duets).")
+    ] = 5,
+    duet: Annotated[
+        bool,
+        typer.Option(
+            "--duet",
+            help="Both servers at once: every body to both, back to back in random order (same machine).",
+        ),
+    ] = False,
     users: Annotated[int, typer.Option("--users", "-u", help="Concurrent users.")] = 4,
     spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", help="Users started per second.")] = 4.0,
     run_time: Annotated[
@@ -451,7 +460,7 @@ def load(
     from datetime import UTC, datetime
 
     from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
-    from mlgate.serving import locust_run
+    from mlgate.serving import duet_run, locust_run
 
     try:
         rates = tuple(float(r) for r in step_rates.split(",") if r.strip())
@@ -490,8 +499,11 @@ def load(
         locust_run.check_target(candidate_host, allow_remote, "--candidate-host")
         locust_run.check_answers(baseline_host, "--baseline-host")
         locust_run.check_answers(candidate_host, "--candidate-host")
+        if duet and (plan.rate > 0 or plan.step_rates):
+            raise MlgateError("--duet: pairs are sent closed-loop; leave out --rate and --step-rates")
+        design = duet_run.duet if duet else locust_run.interleaved
         with console.err.status("load") as status:
-            summaries = locust_run.interleaved(
+            summaries = design(
                 locustfiles,
                 baseline_host,
                 candidate_host,
@@ -503,6 +515,8 @@ def load(
     else:
         if not host:
             raise MlgateError("--host: give the server URL (or --baseline-host and --candidate-host)")
+        if duet:
+            raise MlgateError("--duet: give --baseline-host and --candidate-host (not --host)")
         locust_run.check_target(host, allow_remote)
         locust_run.check_answers(host)
         with console.err.status(f"loading {host} for {plan.run_seconds:g} s"):

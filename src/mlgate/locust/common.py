@@ -35,7 +35,8 @@ from mlgate.serving.api import read_api
 
 log = logging.getLogger("mlgate.locust")
 API = read_api()  # [tool.mlgate.api] of the project locust runs in: path, body and answer shapes
-SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok")
+# side and pair: which server of a duet run answered, and which request pair it belongs to (else empty)
+SAMPLE_FIELDS = ("start", "name", "status", "latency_us", "service_us", "bytes", "ok", "side", "pair")
 
 
 @events.init_command_line_parser.add_listener
@@ -123,9 +124,18 @@ class Samples:
 
     @classmethod
     def add(
-        cls, start: float, name: str, status: int, latency_us: int, service_us: int, size: int, ok: bool
+        cls,
+        start: float,
+        name: str,
+        status: int,
+        latency_us: int,
+        service_us: int,
+        size: int,
+        ok: bool,
+        side: str,
+        pair: str,
     ) -> None:
-        cls.rows.append((f"{start:.6f}", name, status, latency_us, service_us, size, int(ok)))
+        cls.rows.append((f"{start:.6f}", name, status, latency_us, service_us, size, int(ok), side, pair))
 
     @classmethod
     def write(cls, environment: Environment) -> None:
@@ -167,12 +177,21 @@ def _record(
 ) -> None:
     """Every request, from locust's own request event: microseconds, not locust's rounded stats."""
     status = getattr(response, "status_code", 0) or 0
+    context = context or {}
     service_us = round(response_time * 1000)
-    intended = (context or {}).get("intended_start")
+    intended = context.get("intended_start")
     began = start_time if start_time is not None else time.time() - response_time / 1000
     latency_us = service_us if intended is None else round((began - intended) * 1e6) + service_us
     Samples.add(
-        began, name, int(status), latency_us, service_us, int(response_length or 0), exception is None
+        began,
+        context.get("endpoint", name),  # a duet names locust's entries per side; the samples say the side
+        int(status),
+        latency_us,
+        service_us,
+        int(response_length or 0),
+        exception is None,
+        context.get("side", ""),
+        context.get("pair", ""),
     )
 
 
@@ -242,14 +261,17 @@ class PredictUser(FastHttpUser):
 
     def send(self, kind: str, name: str, context: dict[str, Any] | None = None) -> None:
         """POST one prepared body and check the answer; timing covers the request only."""
-        body = self.bodies.take(kind)
+        self.post(self.client, self.bodies.take(kind), kind, name, context or {})
+
+    def post(self, client: Any, body: bytes, kind: str, name: str, context: dict[str, Any]) -> None:
+        """POST ``body`` through ``client`` and mark the answer failed unless it holds the predictions."""
         expected = 1 if kind == "single" else self.bodies.batch_size
-        with self.client.post(
+        with client.post(
             API.path,
-            data=body,  # type: ignore[arg-type]  # bytes go out as they are; locust's hint says str
+            data=body,  # bytes go out as they are
             headers=self.headers,
             name=name,
             catch_response=True,
-            context=context or {},
+            context=context,
         ) as response:
             check_predictions(response, expected)

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,10 +187,19 @@ def default_locustfiles(project_dir: Path | None = None) -> Path:
     return own if (own / "predict_users.py").is_file() else SHIPPED_LOCUSTFILES
 
 
-def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> list[str]:
-    """The locust command line for one headless, time-bounded run writing into ``out``."""
+def duet_locustfile(locustfiles: Path) -> Path:
+    """The folder's ``_duet.py``, else mlgate's own (a repository set up before duets existed)."""
+    own = locustfiles / "_duet.py"
+    return own if own.is_file() else SHIPPED_LOCUSTFILES / "_duet.py"
+
+
+def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path, candidate: str = "") -> list[str]:
+    """The locust command line for one headless, time-bounded run writing into ``out``; with a
+    ``candidate`` host, a duet run of both servers."""
     open_loop = plan.rate > 0 or bool(plan.step_rates)
     target = locustfiles / "_open_loop.py" if open_loop else locustfiles
+    if candidate:
+        target = duet_locustfile(locustfiles)
     run_seconds = planned_seconds(plan)
     command = [
         sys.executable,
@@ -228,12 +238,14 @@ def locust_command(locustfiles: Path, host: str, plan: LoadPlan, out: Path) -> l
         "--logfile",
         str(out / "locust.log"),
     ]
+    if candidate:
+        command += ["--candidate-host", candidate]
     if plan.data_file:
         command += ["--data-file", str(plan.data_file)]
     if plan.processes > 1:
         command += ["--processes", str(plan.processes)]
-    if plan.requests:
-        command += ["--requests", str(plan.requests)]
+    if plan.requests:  # a duet's requests are per side: each pair is two
+        command += ["--requests", str(plan.requests * (2 if candidate else 1))]
     if plan.rate > 0:
         command += ["--rate", str(plan.rate)]
     if plan.step_rates:
@@ -250,49 +262,70 @@ def run_once(
     locustfiles: Path, host: str, plan: LoadPlan, out: Path, force: bool = False, label: str = ""
 ) -> dict[str, Any]:
     """One load run into the new folder ``out``; returns its summary."""
+    with atomic.new_directory(out, force=force, replaceable=False) as tmp:
+        run = run_locust(locustfiles, host, plan, tmp)
+        summary = summarise(
+            run.samples, plan, cpu_seconds=run.cpu, wall_seconds=run.wall, processes=plan.processes
+        )
+        finish_summary(summary, run, plan, host, label)
+        (tmp / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+@dataclass(frozen=True)
+class LocustRun:
+    """What one locust process tree left behind: its raw samples, exit code and cost."""
+
+    folder: Path
+    samples: pd.DataFrame
+    exit_code: int
+    cpu: float
+    wall: float
+    started: float
+
+
+def run_locust(locustfiles: Path, host: str, plan: LoadPlan, folder: Path, candidate: str = "") -> LocustRun:
+    """Run locust into ``folder`` and read its samples; an error when it recorded none."""
     if not (locustfiles / "predict_users.py").is_file():
         raise MlgateError(
             f"--locustfiles: {locustfiles} has no predict_users.py; write one (`from mlgate.locust.users "
             "import BatchUser, SingleRowUser`) or leave --locustfiles out to use mlgate's own"
         )
-    with atomic.new_directory(out, force=force, replaceable=False) as tmp:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.time()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        result = interrupts.run_child(
-            locust_command(locustfiles, host, plan, tmp),
-            timeout=planned_seconds(plan) + 120,
-            what=f"locust against {host}",
-            env=env,
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    result = interrupts.run_child(
+        locust_command(locustfiles, host, plan, folder, candidate),
+        timeout=planned_seconds(plan) + 120,
+        what=f"locust against {host}" + (f" and {candidate}" if candidate else ""),
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    wall = time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    (folder / "locust.stdout").write_text(result.stdout + result.stderr)
+    samples = read_samples(folder / "samples")
+    if samples.empty:
+        log = folder / "locust.log"
+        tail = log.read_text()[-500:] if log.exists() else result.stderr[-500:]
+        raise MlgateError(
+            f"--host {host}: locust recorded no requests (exit {result.returncode}); "
+            f"is the server up? {tail.strip().splitlines()[-1] if tail.strip() else ''}"
         )
-        wall = time.time() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        (tmp / "locust.stdout").write_text(result.stdout + result.stderr)
-        samples = read_samples(tmp / "samples")
-        if samples.empty:
-            tail = (
-                (tmp / "locust.log").read_text()[-500:]
-                if (tmp / "locust.log").exists()
-                else result.stderr[-500:]
-            )
-            raise MlgateError(
-                f"--host {host}: locust recorded no requests (exit {result.returncode}); "
-                f"is the server up? {tail.strip().splitlines()[-1] if tail.strip() else ''}"
-            )
-        summary = summarise(samples, plan, cpu_seconds=cpu, wall_seconds=wall, processes=plan.processes)
-        summary["locust"] = locust_counts(tmp / "locust.json")
-        summary["warnings"] += short_run_warnings(summary, plan)
-        summary["budgets"] = budgets(summary, plan)
-        summary.update(
-            host=host,
-            label=label,
-            locust_exit_code=result.returncode,
-            started=started,
-            plan={k: (str(v) if isinstance(v, Path) else v) for k, v in plan.__dict__.items()},
-        )
-        (tmp / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    return LocustRun(folder, samples, result.returncode, cpu, wall, started)
+
+
+def finish_summary(summary: dict[str, Any], run: LocustRun, plan: LoadPlan, host: str, label: str) -> None:
+    """What every run summary holds beyond the samples: locust's own counts, warnings, budgets, origin."""
+    summary["locust"] = locust_counts(run.folder / "locust.json")
+    summary["warnings"] += short_run_warnings(summary, plan)
+    summary["budgets"] = budgets(summary, plan)
+    summary.update(
+        host=host,
+        label=label,
+        locust_exit_code=run.exit_code,
+        started=run.started,
+        plan={k: (str(v) if isinstance(v, Path) else v) for k, v in plan.__dict__.items()},
+    )
 
 
 def locust_counts(path: Path) -> dict[str, Any]:
@@ -360,11 +393,25 @@ def summarise(
     samples: pd.DataFrame, plan: LoadPlan, cpu_seconds: float, wall_seconds: float, processes: int = 1
 ) -> dict[str, Any]:
     """Trim warm-up and cool-down, then describe latency, rate and errors per endpoint and overall."""
+    window, seconds = trim(samples, plan)
+    return describe(
+        samples, window, seconds, plan, generator(cpu_seconds, wall_seconds, len(samples), processes)
+    )
+
+
+def trim(samples: pd.DataFrame, plan: LoadPlan) -> tuple[pd.DataFrame, float]:
+    """The samples that started inside the measured window (warm-up and cool-down cut), and its length."""
     first, last = float(samples["start"].min()), float(samples["start"].max())
     window = samples[
         (samples["start"] >= first + plan.warmup_seconds) & (samples["start"] <= last - plan.cooldown_seconds)
     ]
-    seconds = max(last - plan.cooldown_seconds - (first + plan.warmup_seconds), 1e-9)
+    return window, max(last - plan.cooldown_seconds - (first + plan.warmup_seconds), 1e-9)
+
+
+def describe(
+    samples: pd.DataFrame, window: pd.DataFrame, seconds: float, plan: LoadPlan, cost: dict[str, Any]
+) -> dict[str, Any]:
+    """Latency, rate and errors per endpoint and overall of the ``window`` (``seconds`` long)."""
     endpoints: dict[str, dict[str, Any]] = {}
     for name, group in [*window.groupby("name", sort=True), ("all", window)]:
         ok = group[group["ok"] == 1]
@@ -376,21 +423,15 @@ def summarise(
             "latency": latency_stats(ok["latency_us"].to_numpy()),
             "service": latency_stats(ok["service_us"].to_numpy()),
         }
-    requests = len(samples)
-    busy = cpu_seconds / max(wall_seconds, 1e-9) / max(processes, 1)
     summary: dict[str, Any] = {
         "window_seconds": seconds,
-        "samples_total": requests,
+        "samples_total": len(samples),
         "samples_in_window": len(window),
         "endpoints": endpoints,
-        "generator": {
-            "cpu_seconds": cpu_seconds,
-            "cpu_ms_per_request": cpu_seconds * 1000 / requests if requests else None,
-            "busy_share_per_process": busy,
-            "bottleneck": busy >= GENERATOR_BUSY,
-        },
+        "generator": cost,
         "warnings": [],
     }
+    busy = summary["generator"]["busy_share_per_process"]
     if busy >= GENERATOR_BUSY:
         summary["warnings"].append(
             f"the load generator used {busy:.0%} of a core per process: it, not the server, may limit the "
@@ -407,6 +448,17 @@ def summarise(
     if plan.step_rates:
         summary["steps"] = _steps(endpoints, plan)
     return summary
+
+
+def generator(cpu_seconds: float, wall_seconds: float, requests: int, processes: int) -> dict[str, Any]:
+    """What the load generator cost: CPU per request and the share of a core each process kept busy."""
+    busy = cpu_seconds / max(wall_seconds, 1e-9) / max(processes, 1)
+    return {
+        "cpu_seconds": cpu_seconds,
+        "cpu_ms_per_request": cpu_seconds * 1000 / requests if requests else None,
+        "busy_share_per_process": busy,
+        "bottleneck": busy >= GENERATOR_BUSY,
+    }
 
 
 def budgets(summary: dict[str, Any], plan: LoadPlan) -> dict[str, Any]:
@@ -458,30 +510,44 @@ def interleaved(
     progress: Any = None,
 ) -> list[dict[str, Any]]:
     """A B A B ...: ``runs`` runs per side into out/baseline/run-NN and out/candidate/run-NN."""
+
+    def one_run(k: int) -> list[dict[str, Any]]:
+        summaries = []
+        for side, host in (("baseline", baseline), ("candidate", candidate)):
+            if progress:
+                progress(f"run {k}/{runs} {side} ({host})")
+            summaries.append(run_once(locustfiles, host, plan, out / side / f"run-{k:02d}", label=side))
+        return summaries
+
+    index = {"design": "interleaved A B A B", "baseline": baseline, "candidate": candidate}
+    return paired_runs(out, runs, index, one_run)
+
+
+def paired_runs(
+    out: Path, runs: int, index: dict[str, Any], one_run: Callable[[int], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Runs 1..``runs`` of a two-sided design (``one_run(k)`` writes run k of both sides under ``out``),
+    then out/load.json describing it. Interrupted, the whole pairs stay, marked partial."""
     if out.exists():
         raise MlgateError(
             f"--out: {out} already exists; load results are never overwritten, choose another folder"
         )
     summaries: list[dict[str, Any]] = []
-    index: dict[str, Any] = {"design": "interleaved A B A B", "baseline": baseline, "candidate": candidate}
+    done = 0
     try:
         for k in range(1, runs + 1):
-            for side, host in (("baseline", baseline), ("candidate", candidate)):
-                if progress:
-                    progress(f"run {k}/{runs} {side} ({host})")
-                summaries.append(run_once(locustfiles, host, plan, out / side / f"run-{k:02d}", label=side))
+            summaries += one_run(k)
+            done = k
     except BaseException as exc:
-        pairs = len(summaries) // 2
         # An unpaired run is not evidence; whole pairs of an interrupted design are, marked partial.
-        # (The candidate's run may have been committed just before the signal, unrecorded here.)
-        for side in ("baseline", "candidate"):
-            shutil.rmtree(out / side / f"run-{pairs + 1:02d}", ignore_errors=True)
-        if pairs == 0 or not isinstance(exc, (interrupts.Interrupted, KeyboardInterrupt)):
+        for side in ("baseline", "candidate", "duet"):
+            shutil.rmtree(out / side / f"run-{done + 1:02d}", ignore_errors=True)
+        if done == 0 or not isinstance(exc, (interrupts.Interrupted, KeyboardInterrupt)):
             shutil.rmtree(out, ignore_errors=True)
             raise
-        index.update(runs_per_side=pairs, planned_runs_per_side=runs, partial=True)
+        index.update(runs_per_side=done, planned_runs_per_side=runs, partial=True)
         atomic.write_text(out / "load.json", json.dumps(index, indent=2) + "\n")
-        interrupts.keep(f"{2 * pairs} complete runs in {out} (load.json says partial)")
+        interrupts.keep(f"{2 * done} complete runs in {out} (load.json says partial)")
         raise
     index.update(runs_per_side=runs, planned_runs_per_side=runs, partial=False)
     atomic.write_text(out / "load.json", json.dumps(index, indent=2) + "\n")
