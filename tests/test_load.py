@@ -261,8 +261,8 @@ def test_duet_sends_each_body_to_both_servers_in_random_order(
     tmp_path: Path,
     fast_models: dict[str, Path],
 ) -> None:
-    """Every pair holds one request to each server, the coin picks either first, each side's summary comes from the same pairs, and a server 4 ms slower a
-    call is never judged better: the paired median says slower."""
+    """Every pair holds one request to each server, the coin picks either first, each side's summary
+    comes from the same pairs, and a server 4 ms slower a call is never judged better."""
     assert duet(load, served_fast, served_paused, tmp_path / "duet") == 0
     samples = read_samples(tmp_path / "duet" / "duet" / "run-01" / "samples")
     assert len(samples) >= 400 and set(samples["status"]) == {200}

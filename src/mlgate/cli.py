@@ -157,8 +157,15 @@ def check(
     ] = None,
     load_runs: Annotated[
         int | None,
-        typer.Option("--load-runs", min=2, help="Interleaved load runs a side (default: the plan's)."),
+        typer.Option("--load-runs", min=2, help="Load runs a side (default: the plan's)."),
     ] = None,
+    load_design: Annotated[
+        str,
+        typer.Option(
+            "--load-design",
+            help="duet (both servers at once, each body to both) or interleaved (A B A B runs).",
+        ),
+    ] = "duet",
     version: Annotated[
         str | None,
         typer.Option(
@@ -175,6 +182,11 @@ def check(
         raise MlgateError(
             f"--plan: {plan!r} is not one of {', '.join(release_check.PLANS)}; choose one of them"
         )
+    if load_design not in release_check.LOAD_DESIGNS:
+        raise MlgateError(
+            f"--load-design: {load_design!r} is not one of {', '.join(release_check.LOAD_DESIGNS)}; "
+            "choose one of them"
+        )
     unknown = sorted(set(skip or []) - set(release_check.SKIPPABLE))
     if unknown:
         raise MlgateError(
@@ -185,6 +197,7 @@ def check(
         skip=frozenset(skip or []),
         load_seconds=load_seconds or release_check.PLANS[plan].load_seconds,
         load_runs=load_runs or release_check.PLANS[plan].load_runs,
+        load_design=load_design,
     )
     return release_check.run(spec, baseline, candidate, chosen, out, report, version)
 

@@ -84,10 +84,10 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         d = sign * (tc - tb)
         if d.size >= TRIM_FROM:
             estimate, se, df = stats.trimmed_mean_t(d)
-            design = f"paired over {d.size} interleaved run pairs, 20% trimmed (Yuen)"
+            design = f"paired over {d.size} run pairs, 20% trimmed (Yuen)"
         else:
             estimate, se, df = stats.mean_t(d)
-            design = f"paired over {d.size} interleaved run pairs"
+            design = f"paired over {d.size} run pairs"
     else:
         estimate, se, df = stats.welch(tb, tc)
         estimate *= sign

@@ -1,13 +1,15 @@
 """`mlgate check`: the whole release check of the configured model, baseline vs candidate.
 
 Train and predict both sides, asv of both (interleaved commits, or both versions in this
-environment), serve both, served parity, interleaved load with an A/A canary, one compare, one report.
+environment), serve both, served parity, duet (or interleaved) load with an A/A canary, one compare,
+one report.
 A side is a spec version (both built from this checkout) or a git revision (each built from its own
 tree; the candidate defaults to the working tree, the baseline to the last tag).
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import time
@@ -33,6 +35,7 @@ from mlgate.model.tables import write_table
 from mlgate.model.workflow import export_data, predict_file, train_artifact
 from mlgate.policy import read_policy
 from mlgate.report import files, text
+from mlgate.serving import duet_run
 from mlgate.serving import locust_run as load
 from mlgate.serving import server as serve
 
@@ -41,6 +44,7 @@ WORKING_TREE = "working tree"
 QUALITY_BENCH = {"regression": r"model\.Quality\.", "classification": "ClassQuality|ClassLogLoss"}
 PROBE_CALLS = 20
 SKIPPABLE = ("asv", "load")
+LOAD_DESIGNS = ("duet", "interleaved")
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,11 @@ class Plan:
 
     name: str
     asv_bench: str  # asv --bench regex ({quality}: the task's quality classes); "" runs the whole suite
-    load_runs: int  # interleaved runs per side
+    load_runs: int  # load runs per side
     load_seconds: float  # measured load of both designs (A/B and the A/A canary), start-ups aside
     skip: frozenset[str] = frozenset()  # evidence steps left out (SKIPPABLE), each listed as a skip
+    # Both servers run here, so by default at once, each body to both (docs/design.md, duet load).
+    load_design: str = "duet"
 
 
 PLANS = {
@@ -257,7 +263,7 @@ def _served_evidence(
     spec: ModelSpec, models: Path, work: Path, plan: Plan, say: Any
 ) -> tuple[tuple[Served, ...], tuple[LoadRuns, LoadRuns] | None]:
     """Serve both sides on loopback: their answers on the holdout (for served parity), and the
-    interleaved load of both with its A/A canary (None when load is skipped)."""
+    load of both (duet by default) with its A/A canary (None when load is skipped)."""
     served = []
     holdout = spec.holdout_rows()
     requests_file = work / "data" / "requests.parquet"
@@ -275,13 +281,16 @@ def _served_evidence(
         load_plan = _load_plan(base_url, holdout, spec.id_column, plan, requests_file, say)
         out = work / "load" / "ab"
         canary_out = work / "load" / "aa-canary"
-        with console.err.status("5/6 load") as status:
+        design = duet_run.duet if plan.load_design == "duet" else load.interleaved
+        # The A/A canary of a duet loads a second server of the baseline, as the A/B loads two servers.
+        twin = serve.background(base_dir) if plan.load_design == "duet" else contextlib.nullcontext(base_url)
+        with twin as twin_url, console.err.status("5/6 load") as status:
             # The A/B design, then the same design with the baseline on both sides: the A/A canary.
             for folder, candidate_url, what in (
                 (out, cand_url, "baseline vs candidate"),
-                (canary_out, base_url, "baseline vs baseline"),
+                (canary_out, twin_url, "baseline vs baseline"),
             ):
-                load.interleaved(
+                design(
                     load.default_locustfiles(),
                     base_url,
                     candidate_url,
@@ -290,8 +299,13 @@ def _served_evidence(
                     folder,
                     progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
                 )
+        words = (
+            "duet load (each body to both servers at once)"
+            if plan.load_design == "duet"
+            else "interleaved load"
+        )
         say(
-            f"5/6 interleaved load, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
+            f"5/6 {words}, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
             f"same design baseline vs baseline as the A/A canary: {escape(str(work / 'load'))}"
         )
     load_runs = (
