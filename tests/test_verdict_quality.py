@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import duet_bench
 import verdict_bench as vb
 
 pytestmark = pytest.mark.slow  # thousands of simulated designs
@@ -53,3 +54,13 @@ def test_asv_default_misses_what_mlgate_catches() -> None:
     rng = np.random.default_rng(1)
     results = [vb._timing_trial(vb.DESIGNS["inference"], "noisy", 0.10, rng) for _ in range(100)]
     assert vb.rate(results, "mlgate")[0] > vb.rate(results, "asv default")[0]
+
+
+def test_duet_replay_keeps_false_alarms_low_and_beats_interleaved_on_p95() -> None:
+    """Sessions of 10 runs drawn from the committed recording of real duet and interleaved load."""
+    rows = duet_bench.replay(draws=300, sessions=(10,), seed=2026)
+    cell = {(r["design"], r["metric"], r["change"]): r for r in rows}
+    assert all(r["ci"][0] <= 0.005 for r in rows if r["change"] == "A/A")
+    assert cell["duet", "paired median", "+10%"]["ci"][1] >= 0.95
+    for change in ("+10%", "+10% tail-only"):
+        assert cell["duet", "p95", change]["rate"] > cell["interleaved", "p95", change]["rate"], change

@@ -27,7 +27,7 @@ from mlgate.policy import DEFAULTS
 
 ALPHA = float(DEFAULTS["alpha"])
 RECORDING = Path("docs/replay/duet.json")
-QUANTILES = {"p95": 0.95, "p99": 0.99}
+QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 
 def record(runs: int, seconds: float) -> dict[str, Any]:
@@ -137,6 +137,41 @@ def replay(draws: int, sessions: tuple[int, ...], seed: int = 0) -> list[dict[st
                             "ci": [low, high],
                         }
                     )
+        rows += _paired_median_rows(duet, k, draws, seconds, rng)
+    return rows
+
+
+def _paired_median_rows(
+    duet: list[np.ndarray], k: int, draws: int, seconds: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """The duet's own check: per run, the median log ratio of the pairs (minimum effect: the p50's)."""
+    theta = float(DEFAULTS["latency"]["p50"])
+    rows = []
+    for change, effect in (("A/A", 0.0), ("+5%", 0.05), ("+10%", 0.10)):
+        hits = 0
+        for _ in range(draws):
+            start = int(rng.integers(0, len(duet) - k + 1))
+            flip = rng.random() < 0.5
+            b_runs, c_runs = [], []
+            for run in duet[start : start + k]:
+                b, c = (run[:, 1], run[:, 0]) if flip else (run[:, 0], run[:, 1])
+                median = float(np.median(b))
+                b_runs.append(median)
+                c_runs.append(median * float(np.exp(np.median(np.log(c * (1 + effect) / b)))))
+            hits += _verdict("paired median", b_runs, c_runs, theta)
+        low, high = stats.wilson(hits, draws, 0.95)
+        rows.append(
+            {
+                "design": "duet",
+                "metric": "paired median",
+                "runs": k,
+                "load_seconds": k * seconds,
+                "change": change,
+                "draws": draws,
+                "rate": hits / draws,
+                "ci": [low, high],
+            }
+        )
     return rows
 
 
