@@ -833,6 +833,7 @@ CASES: list[Case] = [
     # --- check and demo ---
     Case("check-bogus-plan", ["check", "v1", "v2", "--plan", "bogus"], "--plan"),
     Case("check-bogus-skip", ["check", "v1", "v2", "--skip", "bogus"], "--skip"),
+    Case("check-bogus-load-design", ["check", "v1", "v2", "--load-design", "bogus"], "--load-design"),
     Case("check-short-load", ["check", "v1", "v2", "--load-seconds", "5"], "--load-seconds"),
     Case("check-one-load-run", ["check", "v1", "v2", "--load-runs", "1"], "--load-runs"),
     Case("check-version-with-versions", ["check", "v1", "v2", "--version", "v1"], "--version"),
@@ -892,6 +893,7 @@ CASES: list[Case] = [
     ),
     # --- load (locust must never start: see the fixture) ---
     Case("load-no-host", ["load"], "--host"),
+    Case("load-duet-one-host", ["load", "--duet", "--host", "http://127.0.0.1:9"], "--duet"),
     Case("load-host-not-a-url", ["load", "--host", "not a url"], "--host"),
     Case("load-host-remote", ["load", "--host", "http://192.0.2.1:8000"], "--allow-remote"),
     Case("load-baseline-host-alone", ["load", "--baseline-host", PLAIN_API], "--baseline-host"),
