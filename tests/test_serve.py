@@ -270,9 +270,12 @@ def test_classifier_served_equals_offline_labels_and_probabilities(
         assert served == offline["prediction"].tolist()
         probabilities = [answer.get("probabilities") for _, answer, _ in answers]
         if version == "v1":
+            # Sent in chunks of 1 and 77 rows against one offline batch of 78: a single row goes through
+            # a matrix-vector product, whose last bit may differ from the batch's on some CPUs (it did on
+            # one of ours). The exact claim is the parity run below, which sends the same batch.
             for label in ("barolo", "grignolino", "barbera"):
                 column = [p for chunk in probabilities for p in chunk[label]]  # type: ignore[index]
-                assert np.asarray(column).tobytes() == offline[f"proba_{label}"].to_numpy().tobytes()
+                np.testing.assert_allclose(column, offline[f"proba_{label}"].to_numpy(), rtol=1e-12, atol=0)
         else:
             assert probabilities == [None, None]
         capsys.readouterr()
