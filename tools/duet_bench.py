@@ -109,34 +109,26 @@ def replay(draws: int, sessions: tuple[int, ...], seed: int = 0) -> list[dict[st
                 for _ in range(draws):
                     start = int(rng.integers(0, len(duet) - k + 1))
                     flip = rng.random() < 0.5  # which recorded server plays the candidate
-                    b_runs, c_runs = [], []
-                    for run in duet[start : start + k]:
-                        b, c = (run[:, 1], run[:, 0]) if flip else (run[:, 0], run[:, 1])
-                        b_runs.append(float(np.quantile(b, q)))
-                        c_runs.append(float(np.quantile(_inject(b, c, effect, tail), q)))
-                    hits["duet"] += _verdict(q_name, b_runs, c_runs, theta)
-                    b_runs, c_runs = [], []
-                    for j in range(start, start + k):
-                        b, c = inter["baseline"][j], inter["candidate"][j]
-                        b, c = (c, b) if flip else (b, c)
-                        b_runs.append(float(np.quantile(b, q)))
-                        c_runs.append(float(np.quantile(_inject(b, c, effect, tail), q)))
-                    hits["interleaved"] += _verdict(q_name, b_runs, c_runs, theta)
+                    sessions_of = {
+                        "duet": [(run[:, 0], run[:, 1]) for run in duet[start : start + k]],
+                        "interleaved": list(
+                            zip(
+                                inter["baseline"][start : start + k],
+                                inter["candidate"][start : start + k],
+                                strict=True,
+                            )
+                        ),
+                    }
+                    for design, runs in sessions_of.items():
+                        b_runs, c_runs = [], []
+                        for b, c in runs:
+                            b, c = (c, b) if flip else (b, c)
+                            b_runs.append(float(np.quantile(b, q)))
+                            c_runs.append(float(np.quantile(_inject(b, c, effect, tail), q)))
+                        hits[design] += _verdict(q_name, b_runs, c_runs, theta)
                 for design, hit in hits.items():
-                    low, high = stats.wilson(hit, draws, 0.95)
                     load_seconds = k * seconds * (1 if design == "duet" else 2)
-                    rows.append(
-                        {
-                            "design": design,
-                            "metric": q_name,
-                            "runs": k,
-                            "load_seconds": load_seconds,
-                            "change": change,
-                            "draws": draws,
-                            "rate": hit / draws,
-                            "ci": [low, high],
-                        }
-                    )
+                    rows.append(_row(design, q_name, k, load_seconds, change, hit, draws))
         rows += _paired_median_rows(duet, k, draws, seconds, rng)
     return rows
 
@@ -159,20 +151,25 @@ def _paired_median_rows(
                 b_runs.append(median)
                 c_runs.append(median * float(np.exp(np.median(np.log(c * (1 + effect) / b)))))
             hits += _verdict("paired median", b_runs, c_runs, theta)
-        low, high = stats.wilson(hits, draws, 0.95)
-        rows.append(
-            {
-                "design": "duet",
-                "metric": "paired median",
-                "runs": k,
-                "load_seconds": k * seconds,
-                "change": change,
-                "draws": draws,
-                "rate": hits / draws,
-                "ci": [low, high],
-            }
-        )
+        rows.append(_row("duet", "paired median", k, k * seconds, change, hits, draws))
     return rows
+
+
+def _row(
+    design: str, metric: str, k: int, load_seconds: float, change: str, hits: int, draws: int
+) -> dict[str, Any]:
+    """One cell of the table: the share of draws flagged, with its 95% Wilson interval."""
+    low, high = stats.wilson(hits, draws, 0.95)
+    return {
+        "design": design,
+        "metric": metric,
+        "runs": k,
+        "load_seconds": load_seconds,
+        "change": change,
+        "draws": draws,
+        "rate": hits / draws,
+        "ci": [low, high],
+    }
 
 
 def describe(data: dict[str, Any]) -> str:

@@ -44,8 +44,8 @@ def latency_findings(
                     getattr(theta, q),
                 )
             )
-    if all("duet" in r for r in base + cand):
-        metrics += _paired_medians(endpoints, base, cand, theta.p50)
+    if len(base) == len(cand) and all("duet" in r for r in base + cand):
+        metrics += _paired_medians(endpoints, cand, theta.p50)
     metrics.append(
         RunValues(
             "throughput",
@@ -77,24 +77,19 @@ def latency_findings(
     return findings
 
 
-def _paired_medians(
-    endpoints: list[str], base: list[dict[str, Any]], cand: list[dict[str, Any]], theta: float
-) -> list[RunValues]:
+def _paired_medians(endpoints: list[str], cand: list[dict[str, Any]], theta: float) -> list[RunValues]:
     """Duet runs: per run, the median log ratio of the request pairs (both sides answered the same body
     at the same moment). Written as the baseline's median and that median times the pairs' median
     ratio, so the paired log ratio the rule takes per run is exactly the pairs' median log ratio."""
     metrics = []
     for endpoint in endpoints:
-        stats_per_run = [c["duet"]["endpoints"].get(endpoint) for c in cand]
-        if any(s is None for s in stats_per_run) or len(base) != len(cand):
+        pairs = [c["duet"]["endpoints"].get(endpoint) for c in cand]
+        if any(p is None for p in pairs):
             continue
-        b = [float(s["baseline_median_ms"]) for s in stats_per_run if s]
-        c = [m * math.exp(float(s["median_log_ratio"])) for m, s in zip(b, stats_per_run, strict=True) if s]
-        metrics.append(
-            RunValues(
-                f"latency {endpoint} paired median", "latency", f"{endpoint} paired median", "ms", b, c, theta
-            )
-        )
+        b = [float(p["baseline_median_ms"]) for p in pairs]
+        c = [m * math.exp(float(p["median_log_ratio"])) for m, p in zip(b, pairs, strict=True)]
+        name = f"{endpoint} paired median"
+        metrics.append(RunValues(f"latency {name}", "latency", name, "ms", b, c, theta))
     return metrics
 
 

@@ -281,9 +281,10 @@ def _served_evidence(
         load_plan = _load_plan(base_url, holdout, spec.id_column, plan, requests_file, say)
         out = work / "load" / "ab"
         canary_out = work / "load" / "aa-canary"
-        design = duet_run.duet if plan.load_design == "duet" else load.interleaved
+        duet = plan.load_design == "duet"
+        design = duet_run.duet if duet else load.interleaved
         # The A/A canary of a duet loads a second server of the baseline, as the A/B loads two servers.
-        twin = serve.background(base_dir) if plan.load_design == "duet" else contextlib.nullcontext(base_url)
+        twin = serve.background(base_dir) if duet else contextlib.nullcontext(base_url)
         with twin as twin_url, console.err.status("5/6 load") as status:
             # The A/B design, then the same design with the baseline on both sides: the A/A canary.
             for folder, candidate_url, what in (
@@ -299,11 +300,7 @@ def _served_evidence(
                     folder,
                     progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
                 )
-        words = (
-            "duet load (each body to both servers at once)"
-            if plan.load_design == "duet"
-            else "interleaved load"
-        )
+        words = "duet load (each body to both servers at once)" if duet else "interleaved load"
         say(
             f"5/6 {words}, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
             f"same design baseline vs baseline as the A/A canary: {escape(str(work / 'load'))}"
