@@ -57,7 +57,7 @@ def locust_requests(run: Path) -> int:
 @pytest.fixture(scope="module")
 def sized_run(load: Callable[..., int], served_fast: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("load") / "run"
-    plan = ["-u", "3", "-r", "3", "-t", BOUND, "--requests", "400", "--warmup", "0.5", "--cooldown", "0.2"]
+    plan = ["-u", "3", "-r", "3", "-t", BOUND, "--requests", "400", "--warmup", "0.1", "--cooldown", "0.05"]
     assert load("--host", served_fast, *plan, "--out", str(out)) == 0
     return out
 
@@ -76,6 +76,7 @@ def test_summary_percentiles_are_those_of_the_raw_samples(sized_run: Path) -> No
     warmup, cooldown = summary["plan"]["warmup_seconds"], summary["plan"]["cooldown_seconds"]
     window = samples[(samples["start"] >= first + warmup) & (samples["start"] <= last - cooldown)]
     single = window[window["name"] == "/predict [1 row]"]["latency_us"].to_numpy() / 1000
+    assert single.size, f"warm-up and cool-down left no single-row request of {len(samples)}"
     reported = summary["endpoints"]["/predict [1 row]"]["latency"]
     for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         assert reported[name]["ms"] == pytest.approx(float(np.quantile(single, q, method="inverted_cdf")))
@@ -196,7 +197,7 @@ def interleaved(load: Callable[..., int], baseline: str, candidate: str, out: Pa
         candidate,
         *plan,
         "--warmup",
-        "0.3",
+        "0.1",
         "--cooldown",
         "0",
         "--out",
@@ -251,7 +252,7 @@ def duet(load: Callable[..., int], baseline: str, candidate: str, out: Path) -> 
     """Four duet runs of 200 request pairs each (two users): sized in requests, not seconds."""
     plan = ["--duet", "--runs", "4", "-u", "2", "-r", "2", "-t", BOUND, "--requests", "200"]
     hosts = ["--baseline-host", baseline, "--candidate-host", candidate]
-    return load(*hosts, *plan, "--warmup", "0.3", "--cooldown", "0", "--out", str(out))
+    return load(*hosts, *plan, "--warmup", "0.1", "--cooldown", "0", "--out", str(out))
 
 
 def test_duet_sends_each_body_to_both_servers_in_random_order(

@@ -34,9 +34,10 @@ def test_a_run_sized_in_requests_keeps_its_time_bound(tmp_path: Path) -> None:
     assert command[command.index("-t") + 1] == "20s"
 
 
-def summary(window_seconds: float, in_window: int) -> dict[str, object]:
+def summary(window_seconds: float, in_window: int, total: int = 300) -> dict[str, object]:
     return {
         "window_seconds": window_seconds,
+        "samples_total": total,
         "samples_in_window": in_window,
         "locust": {"requests": 40, "failures": 40, "error_rate": 1.0},
     }
@@ -49,6 +50,14 @@ def test_a_run_whose_samples_span_under_half_the_time_asked_says_so() -> None:
     assert "7.0 s of the 20 s asked" in warning and "--requests" in warning
     sized = load.LoadPlan(run_seconds=20, requests=300, warmup_seconds=0, cooldown_seconds=0)
     assert load.short_run_warnings(summary(2.0, 300), sized) == []  # it ended early by design
+
+
+def test_a_run_sized_in_requests_whose_warmup_ate_most_of_it_says_so() -> None:
+    """On a fast machine 400 requests take well under a second: seconds of warm-up cut most of them."""
+    plan = load.LoadPlan(run_seconds=20, requests=400, warmup_seconds=0.5, cooldown_seconds=0.2)
+    (warning,) = load.short_run_warnings(summary(0.1, 105, total=488), plan)
+    assert "cut 383 of 488 requests" in warning and "--warmup 0.5 s" in warning
+    assert load.short_run_warnings(summary(0.5, 300, total=488), plan) == []
 
 
 def test_an_empty_window_reports_the_error_rate_locust_counted(tmp_path: Path) -> None:

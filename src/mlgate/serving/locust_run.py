@@ -353,6 +353,14 @@ def short_run_warnings(summary: dict[str, Any], plan: LoadPlan) -> list[str]:
             f"the samples span {measured:.1f} s of the {asked:g} s asked (locust's start-up or a stalled "
             "server ate the rest): run longer, or size the run in requests with --requests"
         )
+    cut = summary["samples_total"] - summary["samples_in_window"]
+    if plan.requests and summary["samples_in_window"] and cut > summary["samples_total"] / 2:
+        # A run sized in requests lasts as long as the machine needs: on a fast one, seconds of
+        # warm-up can eat most of it.
+        warnings.append(
+            f"--warmup {plan.warmup_seconds:g} s and --cooldown {plan.cooldown_seconds:g} s cut {cut} of "
+            f"{summary['samples_total']} requests: lower them or raise --requests"
+        )
     if summary["samples_in_window"] == 0:
         rate = summary["locust"]["error_rate"]
         seen = f"; locust counted an error rate of {rate:.2%}" if rate is not None else ""
