@@ -219,3 +219,24 @@ boosted_untrusted = ModelSpec(
     load_train=lambda: _diabetes().iloc[:300],
     load_holdout=lambda: _diabetes().iloc[300:],
 )
+
+
+def _counted(version: str) -> Pipeline:
+    trees = {"v1": 50, "more_trees": 51}[version]  # 2% more trees: about 2% more compute a row
+    return Pipeline(
+        [("model", HistGradientBoostingRegressor(max_iter=trees, early_stopping=False, random_state=0))]
+    )
+
+
+# A gradient-boosted regressor whose second version only computes more: for instruction counts.
+counted = ModelSpec(
+    name="diabetes-counted",
+    task="regression",
+    target="target",
+    id_column="patient_id",
+    versions=("v1", "more_trees"),
+    build=_counted,
+    load_train=lambda: _diabetes().iloc[:300],
+    load_holdout=lambda: _diabetes().iloc[300:],
+    trusted_types=("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",),
+)

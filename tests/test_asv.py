@@ -18,6 +18,7 @@ from PIL import Image
 
 from conftest import screenshot
 from mlgate.asv_integration import runner as asv_runner
+from mlgate.asv_suite import instructions
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.cli import main
 from mlgate.evidence.asv_results import CommitResults, Measurement, read_commit
@@ -42,7 +43,11 @@ def asv_run(tmp_path_factory: pytest.TempPathFactory, models: dict[str, Path]) -
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, text=True, capture_output=True, check=True)
     commit = head.stdout.strip()
     results = asv_runner.run_existing(
-        REPO, folder, "Inference.time_predict|ModelSize|Quality", commit, env={"HOME": str(folder)}
+        REPO,
+        folder,
+        "Inference.time_predict|PredictInstructions|ModelSize|Quality",
+        commit,
+        env={"HOME": str(folder)},
     )
     machine = next(p.parent.name for p in results.glob("*/machine.json"))
     return {
@@ -63,6 +68,14 @@ def test_reader_splits_real_samples_into_rounds(asv_run: dict[str, Any]) -> None
     assert 0.001 < timing.result < 5  # type: ignore[operator]
     size = results.measurements["ModelSize.track_model_bytes"]
     assert size.kind == "track" and size.result is not None and size.result > 100_000
+    counted = [
+        results.measurements[f"PredictInstructions.track_predict_instructions(rows={n})"] for n in (1, 10000)
+    ]
+    if instructions.missing_counter():
+        assert all(c.skipped for c in counted)  # asv's n/a: the machine cannot count
+    else:
+        assert all(c.unit == "instructions" and c.result for c in counted)
+        assert counted[0].result < counted[1].result  # type: ignore[operator]
 
 
 def _fake_commit(asv_run: dict[str, Any], edit: Any, machine: str | None = None) -> None:

@@ -36,6 +36,7 @@ def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
         "benchmarks/__init__.py",
         "benchmarks/bench_inference.py",
         "benchmarks/bench_model.py",
+        "benchmarks/bench_instructions.py",
         "benchmarks/bench_training.py",
         "locustfiles/predict_users.py",
         "locustfiles/_open_loop.py",

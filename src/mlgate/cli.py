@@ -176,29 +176,29 @@ def check(
     """The whole release check: train, predict, asv, serve, parity, load, compare; exit 0/1/2."""
     import dataclasses
 
-    from mlgate.commands import check as release_check
+    from mlgate.commands import plans
 
-    if plan not in release_check.PLANS:
+    if plan not in plans.PLANS:
+        raise MlgateError(f"--plan: {plan!r} is not one of {', '.join(plans.PLANS)}; choose one of them")
+    if load_design not in plans.LOAD_DESIGNS:
         raise MlgateError(
-            f"--plan: {plan!r} is not one of {', '.join(release_check.PLANS)}; choose one of them"
-        )
-    if load_design not in release_check.LOAD_DESIGNS:
-        raise MlgateError(
-            f"--load-design: {load_design!r} is not one of {', '.join(release_check.LOAD_DESIGNS)}; "
+            f"--load-design: {load_design!r} is not one of {', '.join(plans.LOAD_DESIGNS)}; "
             "choose one of them"
         )
-    unknown = sorted(set(skip or []) - set(release_check.SKIPPABLE))
+    unknown = sorted(set(skip or []) - set(plans.SKIPPABLE))
     if unknown:
         raise MlgateError(
-            f"--skip: {', '.join(unknown)} is not a step; choose from {', '.join(release_check.SKIPPABLE)}"
+            f"--skip: {', '.join(unknown)} is not a step; choose from {', '.join(plans.SKIPPABLE)}"
         )
     chosen = dataclasses.replace(
-        release_check.PLANS[plan],
+        plans.PLANS[plan],
         skip=frozenset(skip or []),
-        load_seconds=load_seconds or release_check.PLANS[plan].load_seconds,
-        load_runs=load_runs or release_check.PLANS[plan].load_runs,
+        load_seconds=load_seconds or plans.PLANS[plan].load_seconds,
+        load_runs=load_runs or plans.PLANS[plan].load_runs,
         load_design=load_design,
     )
+    from mlgate.commands import check as release_check
+
     return release_check.run(spec, baseline, candidate, chosen, out, report, version)
 
 
@@ -689,8 +689,9 @@ def demo(
 ) -> int:
     """`mlgate check v1 v2 --plan quick` on the embedded reference model."""
     from mlgate.commands import check as release_check
+    from mlgate.commands.plans import PLANS
 
-    return release_check.run(release_check.REFERENCE, "v1", "v2", release_check.PLANS["quick"], out)
+    return release_check.run(release_check.REFERENCE, "v1", "v2", PLANS["quick"], out)
 
 
 def main(argv: list[str] | None = None) -> int:

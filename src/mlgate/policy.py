@@ -46,7 +46,14 @@ DEFAULTS: dict[str, Any] = {
     },
     # Minimum effects θ: a timing change smaller than this is never a regression (docs/design.md).
     "latency": {"p50": 0.05, "p95": 0.05, "p99": 0.10, "throughput": 0.05, "error_rate": 0.005},
-    "timing": {"time": 0.05, "training": 0.025, "memory": 0.05, "size": 0.10, "track": 0.01},
+    "timing": {
+        "time": 0.05,
+        "training": 0.025,
+        "memory": 0.05,
+        "size": 0.10,
+        "track": 0.01,
+        "instructions": 0.01,
+    },
     "shift": {
         "bins": 10,
         "psi_warn": 0.1,
@@ -142,6 +149,7 @@ class Timing:
     memory: float
     size: float
     track: float
+    instructions: float  # callgrind counts: 5x the A/A spread measured here (docs/verdict-quality.md)
 
 
 @dataclass(frozen=True)

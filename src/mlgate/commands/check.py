@@ -24,6 +24,7 @@ from mlgate import calibration, compare
 from mlgate.asv_integration import runner as asv_runner
 from mlgate.checks.latency import MIN_REQUESTS
 from mlgate.commands import revisions
+from mlgate.commands.plans import Plan
 from mlgate.evidence import AsvPair, Evidence, LoadRuns, Measured, Served
 from mlgate.evidence.asv_results import read_pair
 from mlgate.evidence.load_runs import read_pair as read_runs
@@ -43,30 +44,6 @@ REFERENCE = "mlgate.reference:spec"  # `mlgate demo`: the embedded model
 WORKING_TREE = "working tree"
 QUALITY_BENCH = {"regression": r"model\.Quality\.", "classification": "ClassQuality|ClassLogLoss"}
 PROBE_CALLS = 20
-SKIPPABLE = ("asv", "load")
-LOAD_DESIGNS = ("duet", "interleaved")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How much evidence a check gathers (docs/design.md, sample plans)."""
-
-    name: str
-    asv_bench: str  # asv --bench regex ({quality}: the task's quality classes); "" runs the whole suite
-    load_runs: int  # load runs per side
-    load_seconds: float  # measured load of both designs (A/B and the A/A canary), start-ups aside
-    skip: frozenset[str] = frozenset()  # evidence steps left out (SKIPPABLE), each listed as a skip
-    # Both servers run here, so by default at once, each body to both (docs/design.md, duet load).
-    load_design: str = "duet"
-
-
-PLANS = {
-    # Short but honest: inference and model benchmarks with three rounds (the quality tracks of the
-    # model's task; same-predictions is the compare's own parity), five load runs a side within ~3 min.
-    "quick": Plan("quick", "Inference.time_predict|ModelSize|{quality}", 5, 200),
-    # The full suite and sample plans, ten load runs a side within ~20 min: decisive p95 verdicts.
-    "full": Plan("full", "", 10, 1200),
-}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from mlgate.infra import atomic
 from mlgate.infra.errors import MlgateError
 from mlgate.model.spec import ModelSpec, load_spec, spec_reference
 
-BENCH_FILES = ("bench_inference.py", "bench_model.py", "bench_training.py")
+BENCH_FILES = ("bench_inference.py", "bench_instructions.py", "bench_model.py", "bench_training.py")
 LOCUST_FILES = ("predict_users.py", "_open_loop.py", "_duet.py")
 PRODUCTION_ARTIFACT = "results/models/production"
 IGNORED = ("/results/", "/.asv/")
