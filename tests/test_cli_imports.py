@@ -33,7 +33,11 @@ print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.module
 )
 def test_help_and_usage_errors_import_no_heavy_library(args: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE % (HEAVY,), *args], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", PROBE % (HEAVY,), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["code"] in (0, 2), result.stderr
