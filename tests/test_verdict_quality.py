@@ -7,10 +7,14 @@ hundred trials of the cells that carry the targets check that false alarms stay 
 
 from __future__ import annotations
 
+import itertools
+import json
+
 import numpy as np
 import pytest
 
 import duet_bench
+import instructions_bench
 import verdict_bench as vb
 
 pytestmark = pytest.mark.slow  # thousands of simulated designs
@@ -64,3 +68,13 @@ def test_duet_replay_keeps_false_alarms_low_and_beats_interleaved_on_p95() -> No
     assert cell["duet", "paired median", "+10%"]["ci"][1] >= 0.95
     for change in ("+10%", "+10% tail-only"):
         assert cell["duet", "p95", change]["rate"] > cell["interleaved", "p95", change]["rate"], change
+
+
+def test_instruction_replay_has_no_false_alarm_and_catches_two_percent_more_trees() -> None:
+    """The committed callgrind recording (8 processes a version) through the comparator's rule."""
+    trials = json.loads(instructions_bench.OUT.read_text())["trials"]
+    for version in ("v1", "more_trees"):
+        for first, second in itertools.pairwise(trials):
+            for region, count in first[version].items():
+                assert not instructions_bench.flagged(region, count, second[version][region]), region
+    assert all(instructions_bench.flagged("fit", t["v1"]["fit"], t["more_trees"]["fit"]) for t in trials)

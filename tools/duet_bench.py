@@ -26,7 +26,7 @@ from mlgate.checks.runs import RunValues, judge
 from mlgate.policy import DEFAULTS
 
 ALPHA = float(DEFAULTS["alpha"])
-RECORDING = Path("docs/replay/duet.json")
+RECORDING = Path(__file__).resolve().parent.parent / "docs" / "replay" / "duet.json"
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 

@@ -29,10 +29,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # model_specs
 
 from mlgate import stats
-from mlgate.policy import DEFAULTS
+from mlgate.checks.asv_timing import asv_findings
+from mlgate.evidence.asv_results import CommitResults, Measurement
+from mlgate.policy import DEFAULTS, read_policy
 
 THETA = float(DEFAULTS["timing"]["instructions"])
-OUT = Path("docs/replay/instructions.json")
+OUT = Path(__file__).resolve().parent.parent / "docs" / "replay" / "instructions.json"
 TIMED_CALLS = {"predict 1": 300, "predict 100": 100, "fit": 5}
 
 
@@ -133,7 +135,7 @@ def summarise(data: dict[str, Any]) -> list[str]:
     ):
         for region in pairs[0][0]:
             found = np.array([b[region] / a[region] - 1 for a, b in pairs])
-            caught = int((found > data["theta"]).sum())
+            caught = sum(flagged(region, a[region], b[region]) for a, b in pairs)
             low, high = stats.wilson(caught, len(found))
             shown = f"{np.median(found):+.2%} ({found.min():+.2%} to {found.max():+.2%})"
             walls = "" if wall is None else _spread(np.array([w[region] - 1 for w in wall if region in w]))
@@ -141,6 +143,19 @@ def summarise(data: dict[str, Any]) -> list[str]:
                 f"| {label} | {region} | {shown} | {caught}/{len(found)} [{low:.0%}, {high:.0%}] | {walls} |"
             )
     return lines
+
+
+def flagged(region: str, baseline: float, candidate: float) -> bool:
+    """Whether mlgate's comparator fails this pair of counts, as it would from two asv results."""
+    track = "fit_instructions" if region == "fit" else "predict_instructions"
+    key = f"bench_instructions.Counted.track_{track}"
+
+    def commit(name: str, value: float) -> CommitResults:
+        found = {key: Measurement(f"{key}({region})", key, "track", "instructions", {}, value)}
+        return CommitResults(name, "box", "py", Path(name), found, {})
+
+    (finding,) = asv_findings(commit("a", baseline), commit("b", candidate), read_policy())
+    return finding.status == "fail"
 
 
 def _spread(values: np.ndarray) -> str:
