@@ -25,6 +25,7 @@ print(json.dumps({"code": code, "heavy": sorted(m for m in %r if m in sys.module
         ["check", "--plan", "nope"],
         ["check", "--load-design", "nope"],
         ["check", "--skip", "nope"],
+        ["check", "--confirm-budget", "soon"],
         ["load", "--nope"],
         ["compare"],
         ["serve"],

@@ -78,3 +78,13 @@ def test_instruction_replay_has_no_false_alarm_and_catches_two_percent_more_tree
             for region, count in first[version].items():
                 assert not instructions_bench.flagged(region, count, second[version][region]), region
     assert all(instructions_bench.flagged("fit", t["v1"]["fit"], t["more_trees"]["fit"]) for t in trials)
+
+
+def test_confirming_looks_keep_alpha_and_nearly_the_power_of_all_runs_at_once() -> None:
+    """Sessions of real duet runs judged with up to 3 looks (checks/sequential.py)."""
+    rows = duet_bench.confirm(draws=300, seed=2026)
+    cell = {(r["design"], r["metric"], r["change"]): r for r in rows}
+    assert all(r["ci"][0] <= 0.01 for r in rows if r["change"] == "A/A")
+    looked, once = cell["confirming looks", "p95", "+10%"], cell["all runs at once", "p95", "+10%"]
+    assert looked["rate"] > cell["one look", "p95", "+10%"]["rate"] + 0.3
+    assert looked["ci"][1] >= once["rate"], (looked, once)

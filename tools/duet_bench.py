@@ -2,12 +2,16 @@
 
     python tools/duet_bench.py record [--runs 24] [--seconds 8]   # real load -> docs/replay/duet.json
     python tools/duet_bench.py replay [--draws 1000]              # judge sessions drawn from it
+    python tools/duet_bench.py confirm [--draws 1000]             # confirming looks on the duet runs
 
 ``record`` serves two copies of the reference model (v1) on loopback and loads them both ways with
 the same plan: ``--runs`` duet runs (each body to both servers, random order) and ``--runs`` runs a
 side interleaved A B A B. ``replay`` draws sessions of consecutive recorded runs, judges them with
 mlgate's latency rule as A/A, and again with a change injected into the candidate's latencies: every
 request +10% (uniform), or only the requests above the run's baseline p90 (tail-only).
+``confirm`` judges sessions of duet runs drawn at random from the recording three ways: one look of
+3 runs a side, up to 3 looks of 3 (`mlgate check --confirm-budget`, checks/sequential.py), and all
+9 runs at once at the whole alpha (the fixed design of the same maximum size).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from mlgate import stats
+from mlgate.checks import sequential
 from mlgate.checks.runs import RunValues, judge
 from mlgate.policy import DEFAULTS
 
@@ -133,6 +138,51 @@ def replay(draws: int, sessions: tuple[int, ...], seed: int = 0) -> list[dict[st
     return rows
 
 
+def confirm(draws: int, look_runs: int = 3, looks: int = 3, seed: int = 0) -> list[dict[str, Any]]:
+    """Share of sessions flagged, and the runs they used, by one look, by confirming looks, and by
+    all the runs at once; sessions are duet runs drawn at random (without replacement)."""
+    data = json.loads(RECORDING.read_text())
+    seconds = float(data["plan"]["run_seconds"])
+    duet = [np.asarray(run, dtype=float) for run in data["duet_pairs_us"]]
+    alphas = sequential.look_alphas([look_runs * k for k in range(1, looks + 1)], look_runs * looks, ALPHA)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for metric in ("p95", "p99"):
+        theta = float(DEFAULTS["latency"][metric])
+        for change, effect, tail in (
+            ("A/A", 0.0, False),
+            ("+10%", 0.10, False),
+            ("+10% tail-only", 0.10, True),
+        ):
+            hits = {"one look": 0, "confirming looks": 0, "all runs at once": 0}
+            used = 0
+            for _ in range(draws):
+                chosen = rng.choice(len(duet), size=look_runs * looks, replace=False)
+                flip = rng.random() < 0.5
+                b_runs, c_runs = [], []
+                for index in chosen:
+                    run = duet[index]
+                    b, c = (run[:, 1], run[:, 0]) if flip else (run[:, 0], run[:, 1])
+                    b_runs.append(float(np.quantile(b, QUANTILES[metric])))
+                    c_runs.append(float(np.quantile(_inject(b, c, effect, tail), QUANTILES[metric])))
+                hits["one look"] += _verdict(metric, b_runs[:look_runs], c_runs[:look_runs], theta)
+                hits["all runs at once"] += _verdict(metric, b_runs, c_runs, theta)
+                for k, level in enumerate(alphas, start=1):
+                    n = look_runs * k
+                    finding = judge(
+                        RunValues("r", "latency", metric, "ms", b_runs[:n], c_runs[:n], theta), level, 1
+                    )
+                    if not sequential.undecided(finding) or k == looks:
+                        hits["confirming looks"] += finding.status == "fail"
+                        used += n
+                        break
+            for how, hit in hits.items():
+                runs = {"one look": look_runs, "all runs at once": look_runs * looks}.get(how, used / draws)
+                row = _row(how, metric, look_runs * looks, runs * seconds, change, hit, draws)
+                rows.append(row | {"runs": runs})
+    return rows
+
+
 def _paired_median_rows(
     duet: list[np.ndarray], k: int, draws: int, seconds: float, rng: np.random.Generator
 ) -> list[dict[str, Any]]:
@@ -184,7 +234,7 @@ def describe(data: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/duet_bench.py", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["record", "replay"])
+    parser.add_argument("what", choices=["record", "replay", "confirm"])
     parser.add_argument("--runs", type=int, default=24, help="record: runs of each design (a side)")
     parser.add_argument("--seconds", type=float, default=8.0, help="record: length of each run")
     parser.add_argument("--draws", type=int, default=1000, help="replay: sessions drawn per cell")
@@ -196,6 +246,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"recorded in {data['recorded_seconds']:.0f} s -> {RECORDING}; {describe(data)}")
         return 0
     print(describe(json.loads(RECORDING.read_text())))
+    if args.what == "confirm":
+        print(
+            "| duet sessions judged by | metric | runs a side (mean) | load (s) | change | draws | flagged |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for row in confirm(args.draws, seed=args.seed):
+            print(
+                f"| {row['design']} | {row['metric']} | {row['runs']:.1f} | {row['load_seconds']:.0f} "
+                f"| {row['change']} | {row['draws']} | {row['rate']:.1%} "
+                f"[{row['ci'][0]:.1%}, {row['ci'][1]:.1%}] |"
+            )
+        return 0
     print("| design | metric | runs a side | load (s) | change | draws | flagged |")
     print("|---|---|---|---|---|---|---|")
     for row in replay(args.draws, tuple(int(k) for k in args.sessions.split(",")), args.seed):

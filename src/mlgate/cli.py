@@ -172,11 +172,20 @@ def check(
             "--version", help="With git revisions: the spec version to train at both (default: the newest)."
         ),
     ] = None,
+    confirm_budget: Annotated[
+        str,
+        typer.Option(
+            "--confirm-budget",
+            help="Extra load time (120s, 5m) for more runs while a latency verdict is inconclusive; "
+            "the false-alarm rate stays at most alpha over all looks (default 0: none).",
+        ),
+    ] = "0",
 ) -> int:
     """The whole release check: train, predict, asv, serve, parity, load, compare; exit 0/1/2."""
     import dataclasses
 
     from mlgate.commands import plans
+    from mlgate.infra.durations import parse_duration
 
     if plan not in plans.PLANS:
         raise MlgateError(f"--plan: {plan!r} is not one of {', '.join(plans.PLANS)}; choose one of them")
@@ -196,7 +205,10 @@ def check(
         load_seconds=load_seconds or plans.PLANS[plan].load_seconds,
         load_runs=load_runs or plans.PLANS[plan].load_runs,
         load_design=load_design,
+        confirm_seconds=parse_duration(confirm_budget, "--confirm-budget"),
     )
+    if chosen.confirm_seconds and "load" in chosen.skip:
+        raise MlgateError("--confirm-budget: confirming looks add load runs; leave out --skip load")
     from mlgate.commands import check as release_check
 
     return release_check.run(spec, baseline, candidate, chosen, out, report, version)
@@ -472,6 +484,7 @@ def load(
     """Load a server with locust, headless and bounded; exit 1 if a latency/error budget broke."""
     from datetime import UTC, datetime
 
+    from mlgate.infra.durations import parse_duration
     from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
     from mlgate.serving import duet_run, locust_run
 
@@ -484,7 +497,7 @@ def load(
     plan = locust_run.LoadPlan(
         users=users,
         spawn_rate=spawn_rate,
-        run_seconds=locust_run.parse_duration(run_time),
+        run_seconds=parse_duration(run_time),
         requests=requests,
         warmup_seconds=warmup,
         cooldown_seconds=cooldown,

@@ -9,6 +9,7 @@ turn their flags into an ``Evidence`` (docs/design.md, the one gate); nothing he
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlgate import __version__
-from mlgate.checks import join, parity, quality, served, shift
+from mlgate.checks import join, parity, quality, sequential, served, shift
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import latency_findings
 from mlgate.checks.runs import apply_canary
@@ -137,10 +138,21 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
             timing = apply_canary(timing, asv_findings(aa.baseline, aa.candidate, policy, history))
         findings += timing
     if evidence.load is not None:
-        latency = latency_findings(evidence.load.baseline, evidence.load.candidate, policy, history)
-        if evidence.load_canary is not None:
-            runs = evidence.load_canary
-            latency = apply_canary(latency, latency_findings(runs.baseline, runs.candidate, policy, history))
+        base, cand = evidence.load.baseline, evidence.load.candidate
+        looks = evidence.load_looks or (min(len(base), len(cand)),)
+        alphas = sequential.look_alphas(looks, looks[0] * evidence.planned_looks, policy.alpha)
+        by_look = [
+            latency_findings(base[:n], cand[:n], replace(policy, alpha=a), history)
+            for n, a in zip(looks, alphas, strict=True)
+        ]
+        latency = (
+            by_look[0]
+            if evidence.planned_looks == 1
+            else sequential.first_decisive(by_look, looks, alphas, evidence.planned_looks)
+        )
+        if evidence.load_canary is not None:  # measured once, beside the first look
+            runs, first = evidence.load_canary, replace(policy, alpha=alphas[0])
+            latency = apply_canary(latency, latency_findings(runs.baseline, runs.candidate, first, history))
         findings += latency
     return findings
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mlgate.infra.durations import parse_duration
 from mlgate.infra.errors import MlgateError
 from mlgate.serving import locust_run
 
@@ -23,7 +24,7 @@ def run(
             f"--host: {host} is not on this machine; calibrate measures this machine's A/A noise, "
             "serve the baseline on 127.0.0.1 and point --host there"
         ) from exc
-    plan = locust_run.LoadPlan(users=users, spawn_rate=users, run_seconds=locust_run.parse_duration(run_time))
+    plan = locust_run.LoadPlan(users=users, spawn_rate=users, run_seconds=parse_duration(run_time))
     # load's own checks name load's flags; calibrate words the ones it has itself.
     window = plan.warmup_seconds + plan.cooldown_seconds
     if plan.run_seconds <= window:

@@ -23,7 +23,7 @@ from rich.markup import escape
 from mlgate import calibration, compare
 from mlgate.asv_integration import runner as asv_runner
 from mlgate.checks.latency import MIN_REQUESTS
-from mlgate.commands import revisions
+from mlgate.commands import confirm, revisions
 from mlgate.commands.plans import Plan
 from mlgate.evidence import AsvPair, Evidence, LoadRuns, Measured, Served
 from mlgate.evidence.asv_results import read_pair
@@ -104,7 +104,7 @@ def run(
     if "asv" not in plan.skip:
         bench = plan.asv_bench.format(quality=QUALITY_BENCH[spec.task])
         asv = _asv_evidence(spec_ref, base, cand, replace(plan, asv_bench=bench), work, say)
-    served, load_runs = _served_evidence(spec, models, work, plan, say)
+    served, load_runs, look = _served_evidence(spec, models, work, plan, say)
     load, load_canary = load_runs or (None, None)
     measured = Measured(
         asv=asv,
@@ -113,6 +113,8 @@ def run(
         history=history,
         left_out=tuple(sorted(plan.skip)),
     )
+    if plan.confirm_seconds > 0 and look is not None:
+        measured = confirm.confirm(measured, look, plan.confirm_seconds, policy, work, say)
     evidence = Evidence(models / "baseline", models / "candidate", spec, served=served, measured=measured)
     with console.err.status("6/6 comparing the candidate with the baseline"):
         report = compare.run(evidence, policy)
@@ -238,9 +240,10 @@ def _asv_evidence(
 
 def _served_evidence(
     spec: ModelSpec, models: Path, work: Path, plan: Plan, say: Any
-) -> tuple[tuple[Served, ...], tuple[LoadRuns, LoadRuns] | None]:
+) -> tuple[tuple[Served, ...], tuple[LoadRuns, LoadRuns] | None, confirm.LoadLook | None]:
     """Serve both sides on loopback: their answers on the holdout (for served parity), and the
-    load of both (duet by default) with its A/A canary (None when load is skipped)."""
+    load of both (duet by default) with its A/A canary (None when load is skipped), and what a
+    confirming look would repeat."""
     served = []
     holdout = spec.holdout_rows()
     requests_file = work / "data" / "requests.parquet"
@@ -254,7 +257,7 @@ def _served_evidence(
             served.append(Served(role, url, answers))
             say(f"4/6 {role}: {len(answers):,} predictions served at {url} (served parity is judged in 6/6)")
         if "load" in plan.skip:
-            return tuple(served), None
+            return tuple(served), None, None
         load_plan = _load_plan(base_url, holdout, spec.id_column, plan, requests_file, say)
         out = work / "load" / "ab"
         canary_out = work / "load" / "aa-canary"
@@ -264,10 +267,12 @@ def _served_evidence(
         twin = serve.background(base_dir) if duet else contextlib.nullcontext(base_url)
         with twin as twin_url, console.err.status("5/6 load") as status:
             # The A/B design, then the same design with the baseline on both sides: the A/A canary.
+            look_seconds = 0.0
             for folder, candidate_url, what in (
                 (out, cand_url, "baseline vs candidate"),
                 (canary_out, twin_url, "baseline vs baseline"),
             ):
+                started = time.perf_counter()
                 design(
                     load.default_locustfiles(),
                     base_url,
@@ -277,6 +282,7 @@ def _served_evidence(
                     folder,
                     progress=lambda text, w=what: status.update(f"5/6 load ({w}): {text}"),
                 )
+                look_seconds = look_seconds or time.perf_counter() - started
         words = "duet load (each body to both servers at once)" if duet else "interleaved load"
         say(
             f"5/6 {words}, {plan.load_runs} runs of {load_plan.requests} requests a side, and the "
@@ -286,7 +292,8 @@ def _served_evidence(
         read_runs(out / "baseline", out / "candidate", ("load", "load")),
         read_runs(canary_out / "baseline", canary_out / "candidate", ("canary", "canary")),
     )
-    return tuple(served), load_runs
+    look = confirm.LoadLook(design, plan.load_runs, load_plan, (base_dir, cand_dir), look_seconds)
+    return tuple(served), load_runs, look
 
 
 def _load_plan(

@@ -19,6 +19,8 @@ class Plan:
     skip: frozenset[str] = frozenset()  # evidence steps left out (SKIPPABLE), each listed as a skip
     # Both servers run here, so by default at once, each body to both (docs/design.md, duet load).
     load_design: str = "duet"
+    # Extra load time for confirming looks at inconclusive latency verdicts (0: none).
+    confirm_seconds: float = 0.0
 
 
 PLANS = {

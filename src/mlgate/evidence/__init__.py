@@ -55,6 +55,9 @@ class Measured:
     load_canary: LoadRuns | None = None
     history: Mapping[str, Sequence[float]] = field(default_factory=dict)  # this machine's A/A history
     left_out: tuple[str, ...] = ()  # evidence steps the user skipped (each is reported as a skip)
+    # Confirming looks (checks/sequential.py): runs a side after each look, of the planned looks.
+    load_looks: tuple[int, ...] = ()
+    planned_looks: int = 1
 
 
 @dataclass(frozen=True)
