@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,10 @@ def test_numbers_in_messages_have_at_most_three_significant_digits() -> None:
     for number in re.findall(r"\d[\d,]*\.?\d*", finding.message.split("(")[1]):
         digits = number.replace(",", "").replace(".", "").lstrip("0")
         assert len(digits.rstrip("0")) <= 3, (number, finding.message)
+
+
+def test_a_tiny_alpha_on_two_runs_gives_a_finite_verdict() -> None:
+    """The first of several confirming looks judges two runs at alpha ~1e-5: no overflow."""
+    finding = judge(RunValues("p99", "latency", "p99", "ms", [5.0, 9.0], [6.0, 4.0], 0.1), 8e-6, 5)
+    assert finding.status == "warn" and math.isfinite(finding.details["smallest_detectable"])
+    assert "too few runs to estimate" in finding.message

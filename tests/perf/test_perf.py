@@ -7,7 +7,13 @@ time. Memory is asserted: tracemalloc counts allocations, which does not depend 
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
+import sys
+import time
 import tracemalloc
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +24,11 @@ import pytest
 
 from mlgate import compare, reference
 from mlgate.evidence import Evidence
-from mlgate.infra import threads
+from mlgate.infra import interrupts, threads
 from mlgate.model import artifacts
 from mlgate.model.predicting import model_input, predict
 from mlgate.policy import read_policy
+from mlgate.serving.server import free_port
 
 pytestmark = pytest.mark.slow  # micro-benchmarks on large data
 
@@ -101,12 +108,49 @@ def test_predict_in_process(
     _percentiles(benchmark)
 
 
+@pytest.fixture(scope="module")
+def served_naive(models: dict[str, Path]) -> Iterator[str]:
+    """The same model behind the endpoint a team writes first (naive_api.py), on the same uvicorn."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path]),
+        "MLGATE_NAIVE_ARTIFACT": str(models["v1"]),
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "naive_api:create_app", "--port", str(port)]
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{url}/health"):
+            assert process.poll() is None and time.monotonic() < deadline, "the naive API did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        interrupts.stop_group(process, grace=15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("server", ["mlgate serve", "naive FastAPI"])
 @pytest.mark.parametrize("rows", [1, 100])
 def test_predict_served(
-    benchmark: Any, served_v1: str, one_and_hundred_rows: dict[int, bytes], rows: int
+    benchmark: Any,
+    request: pytest.FixtureRequest,
+    one_and_hundred_rows: dict[int, bytes],
+    rows: int,
+    server: str,
 ) -> None:
-    """POST /predict over a kept-alive loopback connection, one client: model + serving overhead."""
-    host, port = served_v1.removeprefix("http://").split(":")
+    """POST /predict over a kept-alive loopback connection, one client: model + serving overhead,
+    for `mlgate serve` and for a naive FastAPI endpoint of the same model."""
+    url = request.getfixturevalue("served_v1" if server == "mlgate serve" else "served_naive")
+    host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     body = one_and_hundred_rows[rows]
 

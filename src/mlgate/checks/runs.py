@@ -27,6 +27,7 @@ TRIM_FROM = 8  # pairs from which the trimmed mean is used (fewer leave too few 
 MIN_HISTORY = 5  # A/A comparisons needed before the calibrated rule replaces the t interval
 MAX_HISTORY = 30
 TOO_WIDE = 10.0  # an interval spanning more than this factor is reported as "too few runs to estimate"
+LOG_CAP = 700.0  # exp(700) ~ 1e304, below float64's largest
 MAX_MORE_RUNS = 100  # beyond this many more runs, a message says so instead of a number
 
 
@@ -197,13 +198,15 @@ def _describe(values: RunValues, b: np.ndarray, c: np.ndarray) -> dict[str, Any]
 
 def _to_change(scale: str, value: float) -> float:
     """A log difference as a relative change (0.05 = 5% higher); linear stays a difference."""
-    return math.expm1(value) if scale == "log" else value
+    # A very small alpha on two runs (a first confirming look) gives a log interval in the thousands:
+    # capped so the change stays a (huge) finite number rather than an overflow.
+    return math.expm1(min(value, LOG_CAP)) if scale == "log" else value
 
 
 def _shower(scale: str, unit: str) -> Any:
     def show(value: float) -> str:
         if scale == "log":
-            return percent(math.expm1(value))
+            return percent(_to_change(scale, value))
         return f"{sig(value * 100)} pt" if unit == "share" else f"{sig(value)} {unit}"
 
     return show

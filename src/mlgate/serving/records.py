@@ -6,7 +6,9 @@ is what the server accepts (docs/design.md, "Serving")."""
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,7 +176,7 @@ ERROR_SCHEMA = {
 
 
 def parse_records(
-    body: bytes, accepted: list[Field], id_column: str, target: str, max_records: int
+    body: bytes, layout: Layout, id_column: str, target: str, max_records: int
 ) -> tuple[pd.DataFrame, list[Any] | None]:
     """Validate ``{"records": [...]}`` and build the model input with the trained dtypes."""
     try:
@@ -195,7 +197,121 @@ def parse_records(
         message = f"{len(records)} records is more than the limit of {max_records}; split the request"
         raise InvalidRecords([problem(["body", "records"], message, "too_long")])
     # The id and the label may come along (rows straight from a data file); they are not features.
+    accepted = list(layout.fields)
     allowed = {field.name for field in accepted} | {id_column, target}
+    found = fast_columns(records, layout, allowed, id_column) if len(records) >= FAST_FROM else None
+    arrays, ids = found if found is not None else checked_columns(records, accepted, allowed, id_column)
+    return _frame(arrays, [field.name for field in accepted]), ids if any(
+        i is not None for i in ids
+    ) else None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The accepted fields arranged to check a whole request at once (built once per app)."""
+
+    fields: tuple[Field, ...]
+    numeric: tuple[str, ...]  # integer and number fields, the columns of one float matrix
+    strings: tuple[str, ...]
+    low: np.ndarray  # per numeric field; -inf / +inf where there is no bound
+    high: np.ndarray
+    above_zero: np.ndarray
+    below_zero: np.ndarray
+    nullable: np.ndarray
+    integer: np.ndarray
+    text_nullable: np.ndarray  # per string field
+
+    @classmethod
+    def of(cls, accepted: list[Field]) -> Layout:
+        numeric = [f for f in accepted if f.kind != "string"]
+
+        def vector(values: list[Any], dtype: Any = np.float64) -> np.ndarray:
+            return np.array(values, dtype=dtype)
+
+        return cls(
+            fields=tuple(accepted),
+            numeric=tuple(f.name for f in numeric),
+            strings=tuple(f.name for f in accepted if f.kind == "string"),
+            low=vector([-np.inf if f.low is None else f.low for f in numeric]),
+            high=vector([np.inf if f.high is None else f.high for f in numeric]),
+            above_zero=vector([f.above_zero for f in numeric], bool),
+            below_zero=vector([f.below_zero for f in numeric], bool),
+            nullable=vector([f.nullable for f in numeric], bool),
+            integer=vector([f.kind == "integer" for f in numeric], bool),
+            text_nullable=vector([f.nullable for f in accepted if f.kind == "string"], bool),
+        )
+
+
+# From this many records a whole-request check beats one record at a time (0.1 ms fixed cost; at
+# 1 record 0.09 against 0.05 ms, at 8 records 0.13 against 0.15 ms, at 100 0.6 against 1.5 ms).
+FAST_FROM = 6
+NUMBERS: set[type] = {int, float, type(None)}
+TEXTS: set[type] = {str, type(None)}
+NONE = np.array(None, dtype=object)
+# Beyond 2**53 float64 no longer holds every integer: such values take the record-by-record path.
+EXACT = 2.0**53
+
+
+def fast_columns(
+    records: list[Any], layout: Layout, allowed: set[str], id_column: str
+) -> tuple[list[np.ndarray], list[Any]] | None:
+    """The columns, all numeric values checked at once in one float matrix and all strings in one
+    object matrix, or None when anything is off (then ``checked_columns`` goes record by record to
+    name every problem). A test shows both accept exactly the same records."""
+    if not all(type(record) is dict and allowed.issuperset(record) for record in records):
+        return None
+    try:
+        numbers = _matrix(records, layout.numeric, NUMBERS, np.float64)  # None -> NaN
+        texts = _matrix(records, layout.strings, TEXTS, object)
+    except (KeyError, OverflowError, ValueError, TypeError):
+        return None
+    if numbers is None or texts is None:
+        return None
+    missing, text_missing = np.isnan(numbers), np.equal(texts, NONE)
+    if (missing.any(axis=0) & ~layout.nullable).any() or (
+        text_missing.any(axis=0) & ~layout.text_nullable
+    ).any():
+        return None
+    present = np.where(missing, 0.0, numbers)
+    if not (np.abs(present) < EXACT).all() or (present[:, layout.integer] % 1 != 0).any():
+        return None  # (the first also catches infinities)
+    least = np.where(missing, np.inf, numbers).min(axis=0, initial=np.inf)
+    most = np.where(missing, -np.inf, numbers).max(axis=0, initial=-np.inf)
+    if (least < layout.low).any() or (most > layout.high).any():
+        return None
+    if (layout.above_zero & (least <= 0)).any() or (layout.below_zero & (most >= 0)).any():
+        return None
+    texts[text_missing] = np.nan
+    where = {name: (numbers, i) for i, name in enumerate(layout.numeric)}
+    where |= {name: (texts, i) for i, name in enumerate(layout.strings)}
+    arrays = []
+    for field in layout.fields:
+        matrix, index = where[field.name]
+        column = matrix[:, index].copy()  # contiguous, as the model's input
+        whole = field.kind == "integer" and not missing[:, index].any()
+        arrays.append(column.astype(np.int64) if whole else column)
+    return arrays, [record.get(id_column) for record in records]
+
+
+def _matrix(records: list[Any], names: tuple[str, ...], kinds: set[type], dtype: Any) -> np.ndarray | None:
+    """The records' values of ``names`` as an (n records, n names) array, or None when some value is
+    not of ``kinds``. itemgetter reads a record's fields in C: a third of the time of a loop."""
+    if not names:
+        return np.empty((len(records), 0), dtype=dtype)
+    getter = operator.itemgetter(*names)
+    rows = list(map(getter, records)) if len(names) > 1 else [(getter(r),) for r in records]
+    if not set(map(type, itertools.chain.from_iterable(rows))) <= kinds:
+        return None
+    matrix = np.empty((len(records), len(names)), dtype=dtype)
+    matrix[:] = rows
+    return matrix
+
+
+def checked_columns(
+    records: list[Any], accepted: list[Field], allowed: set[str], id_column: str
+) -> tuple[list[np.ndarray], list[Any]]:
+    """The columns, every record checked field by field; raises InvalidRecords naming the first 20
+    problems (record index, field, reason)."""
     problems: list[dict[str, Any]] = []
     columns: dict[str, list[Any]] = {field.name: [] for field in accepted}
     ids: list[Any] = []
@@ -223,10 +339,7 @@ def parse_records(
             break
     if problems:
         raise InvalidRecords(problems)
-    arrays = [_column(columns[field.name], field.kind) for field in accepted]
-    return _frame(arrays, [field.name for field in accepted]), ids if any(
-        i is not None for i in ids
-    ) else None
+    return [_column(columns[field.name], field.kind) for field in accepted], ids
 
 
 def _frame(arrays: list[np.ndarray], names: list[str]) -> pd.DataFrame:

@@ -65,6 +65,7 @@ def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
     # One BLAS/OpenMP thread per worker process: stable latency, and the offline predictions.
     threads.pin_process()
     accepted = records.fields(artifact)
+    layout = records.Layout.of(accepted)
     target = str(artifact.manifest.get("target", ""))
     error = {"application/json": {"schema": records.ERROR_SCHEMA}}
 
@@ -115,7 +116,7 @@ def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
         try:
             body = await _read_body(request, limits.max_body_bytes)
             features, ids = records.parse_records(
-                body, accepted, artifact.id_column, target, limits.max_records
+                body, layout, artifact.id_column, target, limits.max_records
             )
             parsed = time.perf_counter()
             values, probabilities = predict_arrays(artifact, features, "request")
