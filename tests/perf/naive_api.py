@@ -5,8 +5,7 @@ FastAPI's default JSON response. Same artifact, same uvicorn; only the serving c
     MLGATE_NAIVE_ARTIFACT=DIR uvicorn --factory naive_api:create_app
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the body model itself, not its name.
 import os
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,15 @@ import pandas as pd
 from fastapi import FastAPI
 from pydantic import ConfigDict, create_model
 
-from mlgate import reference
 from mlgate.model import artifacts
+from mlgate.model.spec import spec_for_artifact
 
 KINDS: dict[str, Any] = {"integer": int, "number": float, "string": str}
 
 
 def create_app() -> FastAPI:
-    artifact = artifacts.load(Path(os.environ["MLGATE_NAIVE_ARTIFACT"]), reference.TRUSTED_TYPES)
+    folder = Path(os.environ["MLGATE_NAIVE_ARTIFACT"])
+    artifact = artifacts.load(folder, spec_for_artifact(None, folder).trusted_types)
     fields: dict[str, Any] = {
         column["name"]: (KINDS[column["kind"]] | None if column["nullable"] else KINDS[column["kind"]], ...)
         for column in artifact.schema
