@@ -1,9 +1,10 @@
 """`mlgate serve`: a FastAPI app that serves any artifact, with little overhead around the model.
 
 Where the time of a naive FastAPI + pydantic + pandas endpoint goes, and what this one does:
-pydantic models per record (validation in Python, then a dict per row) -> one pass over the raw
-JSON checking each field against the training schema; ``pd.DataFrame(records)`` (row-wise, dtype
-inference) -> columns built directly with the trained dtypes; a thread-pool hop for a sync handler
+pydantic models per record (validation in Python, then a dict per row) -> the raw JSON checked
+against the training schema (a whole request at once from 6 records); ``pd.DataFrame(records)``
+(row-wise, dtype inference) -> columns built directly with the trained dtypes; a thread-pool hop
+for a sync handler
 -> the CPU-bound predict runs inline (one process per core does the parallelism, see --workers);
 ``json.dumps`` -> orjson. Predictions are the offline ones bit for bit: a test sends the whole holdout.
 """
