@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mlgate import calibration
-from mlgate.checks.runs import MIN_HISTORY, RunValues, apply_canary, judge, judge_all
+from mlgate.checks.runs import MIN_HISTORY, RunValues, apply_canary, confidence, judge, judge_all
 from mlgate.infra.errors import MlgateError
 
 
@@ -150,3 +150,7 @@ def test_a_tiny_alpha_on_two_runs_gives_a_finite_verdict() -> None:
     finding = judge(RunValues("p99", "latency", "p99", "ms", [5.0, 9.0], [6.0, 4.0], 0.1), 8e-6, 5)
     assert finding.status == "warn" and math.isfinite(finding.details["smallest_detectable"])
     assert "too few runs to estimate" in finding.message
+
+
+def test_the_interval_level_never_reads_100_percent() -> None:
+    assert [confidence(a) for a in (0.01, 0.05, 0.000269, 2.6e-7)] == ["99%", "95%", "99.97%", "99.99997%"]

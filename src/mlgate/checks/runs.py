@@ -127,12 +127,12 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
     too_wide = values.scale == "log" and high - low > math.log(TOO_WIDE)
     if too_wide:
         message = (
-            f"{values.metric}: too few runs to estimate ({(1 - alpha) * 100:g}% CI spans more than a "
+            f"{values.metric}: too few runs to estimate ({confidence(alpha)} CI spans more than a "
             f"factor of {TOO_WIDE:g}; minimum effect {show(threshold)}): {verdict}"
         )
     else:
         message = (
-            f"{values.metric} {show(abs(estimate))} {words} ({(1 - alpha) * 100:g}% CI {show(low)} to "
+            f"{values.metric} {show(abs(estimate))} {words} ({confidence(alpha)} CI {show(low)} to "
             f"{show(high)}; minimum effect {show(threshold)}): {verdict}; "
             f"smallest detectable change {show(detectable)}"
         )
@@ -178,6 +178,12 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         threshold=values.theta,
         details=details,
     )
+
+
+def confidence(alpha: float) -> str:
+    """The interval's level with as many decimals as it takes not to read 100%: 99%, 99.97%, 99.99997%."""
+    decimals = max(0, math.ceil(-math.log10(alpha * 100))) if 0 < alpha < 0.01 else 0
+    return f"{(1 - alpha) * 100:.{decimals}f}%"
 
 
 def _natural_interval(scale: str, sign: float, low: float, high: float) -> tuple[float, float]:
