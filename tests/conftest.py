@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from mlgate import reference
 from mlgate.cli import main
+from mlgate.infra import interrupts
 from mlgate.model.tables import write_table
 from mlgate.serving import server as serve
 
@@ -70,6 +73,32 @@ def running_server(artifact: Path, *extra: str) -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
     with serve.background(artifact, *extra, env=env) as url:
         yield url
+
+
+@contextmanager
+def running_app(factory: str, env: dict[str, str], what: str) -> Iterator[str]:
+    """A uvicorn app factory (MODULE:FUNCTION, importable through ``env``'s PYTHONPATH) on a free
+    loopback port, up when ``/health`` answers; stopped with its process group after."""
+    port = serve.free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]
+    process = subprocess.Popen([*command, "--log-level", "warning"], env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{url}/health"):
+            assert process.poll() is None and time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        interrupts.stop_group(process, grace=15)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 FAST = "model_specs:fast"  # a model of about a millisecond a call: tests of the load machinery

@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FAST, running_server
+from conftest import FAST, running_app, running_server
 from mlgate.cli import main
 from mlgate.serving.locust_run import read_samples
-from mlgate.serving.server import free_port
 
 LOCUSTFILES = str(Path(__file__).parent.parent / "locustfiles")
 BOUND = "180s"  # the time bound of a run sized in requests: generous, it is never meant to be reached
@@ -339,32 +336,13 @@ def test_plain_locust_runs_a_thin_locustfile_over_the_shipped_users(
 @pytest.fixture(scope="module")
 def user_api(fast_models: dict[str, Path]) -> Iterator[str]:
     """`user_api.py` on uvicorn: an API with its own path, body and answer, serving the fast v1 model."""
-    port = free_port()
     env = {
         **os.environ,
         "MLGATE_TEST_ARTIFACT": str(fast_models["v1"]),
         "PYTHONPATH": str(Path(__file__).parent),
     }
-    command = [sys.executable, "-m", "uvicorn", "user_api:create_app", "--factory", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(f"{url}/health"):
-            assert process.poll() is None and time.monotonic() < deadline, "user API did not start"
-            time.sleep(0.2)
+    with running_app("user_api:create_app", env, "user API") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 USER_API = """[tool.mlgate.api]

@@ -15,13 +15,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -31,31 +28,6 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "perf")]
 SPEC = "model_specs:fast"
-
-
-@contextmanager
-def naive_server(artifact: Path, env: dict[str, str]) -> Iterator[str]:
-    from mlgate.infra import interrupts
-    from mlgate.serving.server import free_port
-
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "naive_api:create_app", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--log-level", "warning"],
-        env={**env, "MLGATE_NAIVE_ARTIFACT": str(artifact)},
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        interrupts.stop_group(process, grace=15)
 
 
 def poster(url: str, body: bytes, timings: list[float]) -> Callable[[], object]:
@@ -78,6 +50,7 @@ def poster(url: str, body: bytes, timings: list[float]) -> Callable[[], object]:
 
 def measure(calls: int, rounds: int) -> dict[str, dict[str, np.ndarray]]:
     import model_specs  # type: ignore[import-not-found]  # tests/, on sys.path above
+    from conftest import running_app  # type: ignore[import-not-found]
     from mlgate.cli import main
     from mlgate.infra import threads
     from mlgate.model import artifacts
@@ -92,7 +65,9 @@ def measure(calls: int, rounds: int) -> dict[str, dict[str, np.ndarray]]:
         assert main(["-q", "train", "--spec", SPEC, "--version", "v1", "--out", str(folder)]) == 0
         artifact = artifacts.load(folder, model_specs.fast.trusted_types)
         found: dict[str, dict[str, list[float]]] = {}
-        with serve.background(folder, "--spec", SPEC, env=env) as served, naive_server(folder, env) as naive:
+        naive_env = {**env, "MLGATE_NAIVE_ARTIFACT": str(folder)}
+        naive_api = running_app("naive_api:create_app", naive_env, "the naive API")
+        with serve.background(folder, "--spec", SPEC, env=env) as served, naive_api as naive:
             ways: dict[str, dict[str, Callable[[], object]]] = {}
             for size in (1, 100):
                 body = orjson.dumps({"records": rows[:size]})

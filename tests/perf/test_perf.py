@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import http.client
 import os
-import subprocess
 import sys
-import time
 import tracemalloc
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +19,13 @@ import orjson
 import pandas as pd
 import pytest
 
+from conftest import running_app
 from mlgate import compare, reference
 from mlgate.evidence import Evidence
-from mlgate.infra import interrupts, threads
+from mlgate.infra import threads
 from mlgate.model import artifacts
 from mlgate.model.predicting import model_input, predict
 from mlgate.policy import read_policy
-from mlgate.serving.server import free_port
 
 pytestmark = pytest.mark.slow  # micro-benchmarks on large data
 
@@ -111,31 +108,13 @@ def test_predict_in_process(
 @pytest.fixture(scope="module")
 def served_naive(models: dict[str, Path]) -> Iterator[str]:
     """The same model behind the endpoint a team writes first (naive_api.py), on the same uvicorn."""
-    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path]),
         "MLGATE_NAIVE_ARTIFACT": str(models["v1"]),
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "naive_api:create_app", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(f"{url}/health"):
-            assert process.poll() is None and time.monotonic() < deadline, "the naive API did not start"
-            time.sleep(0.2)
+    with running_app("naive_api:create_app", env, "the naive API") as url:
         yield url
-    finally:
-        interrupts.stop_group(process, grace=15)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("server", ["mlgate serve", "naive FastAPI"])
