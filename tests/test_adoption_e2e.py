@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from conftest import running_app
 from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
 from mlgate.serving.locust_run import read_samples
-from mlgate.serving.server import free_port
 from scratch_repo import SPEC, git, make_repo, mlgate
-from test_load import USER_API, _answers
+from test_load import USER_API
 
 pytestmark = pytest.mark.slow
 # Small, request-sized load: enough for the machinery and for a 5 ms-a-call slowdown, not a p95 verdict.
@@ -103,22 +103,13 @@ def user_api(repo: Path, tmp_path: Path) -> Iterator[str]:
     """The user's own API (tests/user_api.py) serving the digits v1 model."""
     result = mlgate(repo, "train", "--version", "v1", "--out", str(tmp_path / "v1"))
     assert result.returncode == 0, result.stderr
-    port = free_port()
     env = {
         **os.environ,
         "MLGATE_TEST_ARTIFACT": str(tmp_path / "v1"),
         "PYTHONPATH": str(Path(__file__).parent),
     }
-    command = [sys.executable, "-m", "uvicorn", "user_api:create_app", "--factory", "--port", str(port)]
-    process = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while not _answers(f"{url}/health"):
-            assert process.poll() is None, "user API did not start"
+    with running_app("user_api:create_app", env, "user API") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_plain_locust_from_the_repo_against_the_users_api(repo: Path, user_api: str, tmp_path: Path) -> None:
