@@ -79,7 +79,11 @@ def test_summary_percentiles_are_those_of_the_raw_samples(sized_run: Path) -> No
         assert reported[name]["ms"] == pytest.approx(float(np.quantile(single, q, method="inverted_cdf")))
     low, high = reported["p50"]["ci95"]
     assert low <= reported["p50"]["ms"] <= high
-    assert summary["generator"]["cpu_ms_per_request"] > 0
+    cost = summary["generator"]
+    assert cost["steady_state"] and cost["cpu_ms_per_request"] > 0
+    # start-up (imports, bodies) is counted apart from the steady state, never inside it
+    assert 0 < cost["startup_cpu_seconds"] < cost["cpu_seconds"]
+    assert list((sized_run / "samples").glob("cost-*.json"))
     assert summary["samples_in_window"] == len(window)
 
 

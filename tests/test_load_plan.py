@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mlgate.infra.errors import MlgateError
@@ -66,3 +67,42 @@ def test_an_empty_window_reports_the_error_rate_locust_counted(tmp_path: Path) -
     plan = load.LoadPlan(run_seconds=4, warmup_seconds=2, cooldown_seconds=1)
     warnings = load.short_run_warnings(summary(0.0, 0), plan)
     assert any("error rate of 100.00%" in w for w in warnings)
+
+
+def locust_run(folder: Path, costs: list[dict[str, float]], cpu: float = 5.0) -> load.LocustRun:
+    """A finished run of 1,000 requests whose processes left ``costs`` in their samples folder."""
+    (folder / "samples").mkdir(parents=True)
+    for k, cost in enumerate(costs):
+        (folder / "samples" / f"cost-host-{k}.json").write_text(json.dumps(cost))
+    samples = pd.DataFrame({"start": range(1000)})
+    return load.LocustRun(folder, samples, 0, cpu, 10.0, 0.0, load.steady_cost(folder / "samples"))
+
+
+def test_generator_cost_is_the_steady_state_with_start_up_apart(tmp_path: Path) -> None:
+    run = locust_run(
+        tmp_path,
+        [
+            {"cpu_seconds": 0.3, "wall_seconds": 4.0, "requests": 600},
+            {"cpu_seconds": 0.2, "wall_seconds": 5.0, "requests": 400},
+        ],
+    )
+    cost = load.generator(run, processes=2)
+    assert cost["steady_state"] and cost["cpu_ms_per_request"] == pytest.approx(0.5)
+    assert cost["startup_cpu_seconds"] == pytest.approx(4.5)  # the tree's 5 s minus the users' 0.5 s
+    assert cost["busy_share_per_process"] == pytest.approx(0.5 / 5.0 / 2)
+    assert not cost["bottleneck"]
+
+
+def test_generator_busy_in_steady_state_is_the_bottleneck(tmp_path: Path) -> None:
+    run = locust_run(tmp_path, [{"cpu_seconds": 4.5, "wall_seconds": 5.0, "requests": 1000}])
+    assert load.generator(run, processes=1)["bottleneck"]
+
+
+def test_without_the_processes_account_the_whole_tree_is_the_cost(tmp_path: Path) -> None:
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "cost-host-1.json").write_text('{"cpu_sec')  # a process killed mid-write
+    run = load.LocustRun(tmp_path, pd.DataFrame({"start": range(1000)}), 0, 5.0, 10.0, 0.0, {})
+    cost = load.generator(run, processes=1)
+    assert not cost["steady_state"] and cost["startup_cpu_seconds"] is None
+    assert cost["cpu_ms_per_request"] == pytest.approx(5.0)
+    assert load.steady_cost(tmp_path / "samples") == {}

@@ -554,9 +554,15 @@ def load(
         shown = ", ".join(f"{q} {lat[q]['ms']:.1f} ms" for q in ("p50", "p95", "p99") if lat.get(q))
         # An empty window has no error rate of its own: show what locust counted over the whole run.
         errors = total["error_rate"] if total["requests"] else summary["locust"]["error_rate"]
+        cost = summary["generator"]
         console.out.print(
             f"{summary.get('label') or summary['host']}: {total['requests']} requests, "
             f"{total['rate_per_s']:.1f}/s, errors {'unknown' if errors is None else f'{errors:.2%}'}, {shown}"
+            + (
+                f"; generator {cost['cpu_ms_per_request']:.2f} ms CPU a request"
+                if cost["cpu_ms_per_request"]
+                else ""
+            )
         )
         for warning in summary["warnings"]:
             console.err.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -146,6 +146,7 @@ class Samples:
             return  # written when the users stopped; nothing came after
         path = Path(folder) / f"samples-{socket.gethostname()}-{os.getpid()}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
+        Cost.write(path.with_name(path.name.replace("samples-", "cost-")).with_suffix(".json"))
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", newline="") as handle:
             writer = csv.writer(handle)
@@ -154,6 +155,35 @@ class Samples:
         tmp.replace(path)
         cls.written = len(cls.rows)
         log.info("wrote %d raw samples to %s", len(cls.rows), path)
+
+
+class Cost:
+    """This process's CPU while its users ran: the generator's steady-state cost per request, apart
+    from its start-up (imports, request bodies, spawning), which a short run would otherwise drown in."""
+
+    started: ClassVar[tuple[float, float, int] | None] = None
+    stopped: ClassVar[tuple[float, float, int] | None] = None
+
+    @staticmethod
+    def now() -> tuple[float, float, int]:
+        return time.process_time(), time.monotonic(), len(Samples.rows)
+
+    @classmethod
+    def write(cls, path: Path) -> None:
+        if cls.started is None:
+            return
+        end = cls.stopped or cls.now()
+        cpu, wall, requests = (b - a for a, b in zip(cls.started, end, strict=True))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps({"cpu_seconds": cpu, "wall_seconds": wall, "requests": requests}))
+        tmp.replace(path)
+
+
+@events.spawning_complete.add_listener
+def _spawned(**_: Any) -> None:
+    """The users are all up: the generator's steady state starts here."""
+    if Cost.started is None:
+        Cost.started = Cost.now()
 
 
 @events.init.add_listener
@@ -198,6 +228,7 @@ def _record(
 @events.test_stop.add_listener
 def _stopped(environment: Environment, **_: Any) -> None:
     """Write the samples as soon as the users stop: a distributed run's master waits for them."""
+    Cost.stopped = Cost.stopped or Cost.now()
     Samples.write(environment)
 
 

@@ -60,7 +60,7 @@ def duet_once(
     window, seconds = trim(run.samples, plan)
     window = whole_pairs(window)
     pairs = pair_ratios(window)
-    cost = generator(run.cpu, run.wall, len(run.samples), plan.processes)
+    cost = generator(run, plan.processes)
     summaries = []
     for side, host in zip(SIDES, (baseline, candidate), strict=True):
         mine = run.samples[run.samples["side"] == side]

@@ -242,9 +242,7 @@ def run_once(
     """One load run into the new folder ``out``; returns its summary."""
     with atomic.new_directory(out, force=force, replaceable=False) as tmp:
         run = run_locust(locustfiles, host, plan, tmp)
-        summary = summarise(
-            run.samples, plan, cpu_seconds=run.cpu, wall_seconds=run.wall, processes=plan.processes
-        )
+        summary = summarise(run.samples, plan, generator(run, plan.processes))
         finish_summary(summary, run, plan, host, label)
         (tmp / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -260,6 +258,7 @@ class LocustRun:
     cpu: float
     wall: float
     started: float
+    steady: dict[str, float]  # the locust processes' CPU, wall time and requests while their users ran
 
 
 def run_locust(locustfiles: Path, host: str, plan: LoadPlan, folder: Path, candidate: str = "") -> LocustRun:
@@ -289,7 +288,25 @@ def run_locust(locustfiles: Path, host: str, plan: LoadPlan, folder: Path, candi
             f"--host {host}: locust recorded no requests (exit {result.returncode}); "
             f"is the server up? {tail.strip().splitlines()[-1] if tail.strip() else ''}"
         )
-    return LocustRun(folder, samples, result.returncode, cpu, wall, started)
+    return LocustRun(folder, samples, result.returncode, cpu, wall, started, steady_cost(folder / "samples"))
+
+
+def steady_cost(folder: Path) -> dict[str, float]:
+    """The generator processes' own account of the time their users ran (``mlgate.locust.common.Cost``),
+    summed over the processes; wall time is the longest of them. Empty when none was written."""
+    costs = []
+    for path in sorted(folder.glob("cost-*.json")):
+        try:
+            costs.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue  # a process killed mid-write: its cost is unknown, the rest still count
+    if not costs:
+        return {}
+    return {
+        "cpu_seconds": sum(float(c["cpu_seconds"]) for c in costs),
+        "wall_seconds": max(float(c["wall_seconds"]) for c in costs),
+        "requests": sum(int(c["requests"]) for c in costs),
+    }
 
 
 def finish_summary(summary: dict[str, Any], run: LocustRun, plan: LoadPlan, host: str, label: str) -> None:
@@ -375,14 +392,10 @@ def latency_stats(latency_us: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def summarise(
-    samples: pd.DataFrame, plan: LoadPlan, cpu_seconds: float, wall_seconds: float, processes: int = 1
-) -> dict[str, Any]:
+def summarise(samples: pd.DataFrame, plan: LoadPlan, cost: dict[str, Any]) -> dict[str, Any]:
     """Trim warm-up and cool-down, then describe latency, rate and errors per endpoint and overall."""
     window, seconds = trim(samples, plan)
-    return describe(
-        samples, window, seconds, plan, generator(cpu_seconds, wall_seconds, len(samples), processes)
-    )
+    return describe(samples, window, seconds, plan, cost)
 
 
 def trim(samples: pd.DataFrame, plan: LoadPlan) -> tuple[pd.DataFrame, float]:
@@ -436,12 +449,22 @@ def describe(
     return summary
 
 
-def generator(cpu_seconds: float, wall_seconds: float, requests: int, processes: int) -> dict[str, Any]:
-    """What the load generator cost: CPU per request and the share of a core each process kept busy."""
-    busy = cpu_seconds / max(wall_seconds, 1e-9) / max(processes, 1)
+def generator(run: LocustRun, processes: int) -> dict[str, Any]:
+    """What the load generator cost. Steady state (the users running, as each locust process counted
+    it): CPU per request and the share of a core each process kept busy, which decides whether the
+    generator rather than the server limited the rate. Start-up (imports, request bodies, spawning,
+    a distributed run's master) is the rest of the process tree's CPU, reported on its own."""
+    steady = run.steady
+    if steady and steady["requests"]:
+        cpu, wall, requests = steady["cpu_seconds"], steady["wall_seconds"], int(steady["requests"])
+    else:  # a locustfile without mlgate's common module: only the whole tree's CPU is known
+        cpu, wall, requests = run.cpu, run.wall, len(run.samples)
+    busy = cpu / max(wall, 1e-9) / max(processes, 1)
     return {
-        "cpu_seconds": cpu_seconds,
-        "cpu_ms_per_request": cpu_seconds * 1000 / requests if requests else None,
+        "cpu_seconds": run.cpu,
+        "startup_cpu_seconds": max(run.cpu - cpu, 0.0) if steady else None,
+        "steady_state": bool(steady),
+        "cpu_ms_per_request": cpu * 1000 / requests if requests else None,
         "busy_share_per_process": busy,
         "bottleneck": busy >= GENERATOR_BUSY,
     }
