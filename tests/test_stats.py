@@ -122,3 +122,33 @@ def test_ks_matches_scipy() -> None:
     d, p = stats.ks_statistic(a, b, chunk=700)  # small chunks exercise the chunking
     assert d == pytest.approx(expected.statistic, abs=1e-12)
     assert p == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_large_sample_ks_p_value_is_within_a_percent_of_scipy() -> None:
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0, 1, 40_000), rng.normal(0.02, 1, 30_000)
+    assert round(a.size * b.size / (a.size + b.size)) >= stats.KS_LIMIT_FROM  # the limiting-law path
+    _, p = stats.ks_statistic(a, b)
+    assert p == pytest.approx(ks_2samp(a, b, method="asymp").pvalue, rel=0.01)
+
+
+def test_scipy_special_forms_match_scipy_stats() -> None:
+    """Ranks, binomial quantiles and McNemar's exact p-value without importing scipy.stats."""
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        x = rng.integers(0, rng.integers(1, 30), size=rng.integers(1, 200)).astype(float)
+        assert np.array_equal(stats._midranks(x), sps.rankdata(x))
+    for _ in range(500):
+        n, q = int(rng.integers(1, 20_000)), float(rng.uniform(0.01, 0.999))
+        share = float(rng.choice([0.005, 0.025, 0.5, 0.975, 0.995]))
+        assert stats._binomial_quantile(share, n, q) == int(sps.binom.ppf(share, n, q))
+    for _ in range(200):
+        a = rng.random(int(rng.integers(2, 300))) < 0.7
+        b = rng.random(a.size) < rng.uniform(0.5, 0.9)
+        only_a, only_b, p = stats.mcnemar_exact(a, b)
+        if only_a + only_b:
+            assert p == pytest.approx(sps.binomtest(only_b, only_a + only_b, 0.5).pvalue, rel=1e-9)

@@ -7,13 +7,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from mlgate.infra import atomic
 from mlgate.infra.errors import MlgateError, first_line
 from mlgate.model.spec import TASKS
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is loaded, not by every command
+    from sklearn.pipeline import Pipeline
 
 MODEL_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
@@ -162,6 +163,8 @@ def load(
         pipeline = sio.load(model_path, trusted=sorted(set(untrusted)))
     except Exception as exc:  # as above: any failure to read the file is one line
         raise _unreadable(model_path, exc, flag) from exc
+    from sklearn.pipeline import Pipeline
+
     if not isinstance(pipeline, Pipeline):
         raise MlgateError(
             f"{flag}: {model_path} holds a {type(pipeline).__name__}, not a "
@@ -221,6 +224,8 @@ def _load_pickle(folder: Path, trust_pickle: bool, flag: str) -> Pipeline:
         pipeline = joblib.load(found[0])
     except Exception as exc:  # unpickling a damaged file can raise anything
         raise _unreadable(found[0], exc, flag) from exc
+    from sklearn.pipeline import Pipeline
+
     if not isinstance(pipeline, Pipeline):
         raise MlgateError(
             f"{flag}: {found[0]} holds a {type(pipeline).__name__}, not a "

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX
 from mlgate.infra.errors import MlgateError, first_line
 from mlgate.model.artifacts import Artifact
 from mlgate.model.tables import conform
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is loaded, not by every command
+    from sklearn.pipeline import Pipeline
 
 
 def model_input(artifact: Artifact, frame: pd.DataFrame, source: str) -> pd.DataFrame:
