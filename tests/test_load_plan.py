@@ -106,3 +106,10 @@ def test_without_the_processes_account_the_whole_tree_is_the_cost(tmp_path: Path
     assert not cost["steady_state"] and cost["startup_cpu_seconds"] is None
     assert cost["cpu_ms_per_request"] == pytest.approx(5.0)
     assert load.steady_cost(tmp_path / "samples") == {}
+
+
+def test_processes_that_counted_no_request_leave_the_whole_tree_as_the_cost(tmp_path: Path) -> None:
+    run = locust_run(tmp_path, [{"cpu_seconds": 0.1, "wall_seconds": 1.0, "requests": 0}])
+    cost = load.generator(run, processes=1)
+    assert not cost["steady_state"] and cost["startup_cpu_seconds"] is None
+    assert cost["cpu_ms_per_request"] == pytest.approx(5.0)

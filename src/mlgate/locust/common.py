@@ -28,6 +28,7 @@ import sklearn.pipeline  # noqa: F401
 from locust import FastHttpUser, events
 from locust.env import Environment
 
+from mlgate.infra import atomic
 from mlgate.locust import run_end  # noqa: F401  (registers how a run ends: --requests, a lossless distributed end)
 from mlgate.model.spec import load_spec
 from mlgate.model.tables import json_records, read_table
@@ -174,9 +175,11 @@ class Cost:
             return
         end = cls.stopped or cls.now()
         cpu, wall, requests = (b - a for a, b in zip(cls.started, end, strict=True))
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps({"cpu_seconds": cpu, "wall_seconds": wall, "requests": requests}))
-        tmp.replace(path)
+        atomic.write_bytes(
+            path,
+            orjson.dumps({"cpu_seconds": cpu, "wall_seconds": wall, "requests": requests}),
+            "--samples-dir",
+        )
 
 
 @events.spawning_complete.add_listener

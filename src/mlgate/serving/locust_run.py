@@ -454,16 +454,20 @@ def generator(run: LocustRun, processes: int) -> dict[str, Any]:
     it): CPU per request and the share of a core each process kept busy, which decides whether the
     generator rather than the server limited the rate. Start-up (imports, request bodies, spawning,
     a distributed run's master) is the rest of the process tree's CPU, reported on its own."""
-    steady = run.steady
-    if steady and steady["requests"]:
-        cpu, wall, requests = steady["cpu_seconds"], steady["wall_seconds"], int(steady["requests"])
+    counted = bool(run.steady and run.steady["requests"])
+    if counted:
+        cpu, wall, requests = (
+            run.steady["cpu_seconds"],
+            run.steady["wall_seconds"],
+            int(run.steady["requests"]),
+        )
     else:  # a locustfile without mlgate's common module: only the whole tree's CPU is known
         cpu, wall, requests = run.cpu, run.wall, len(run.samples)
     busy = cpu / max(wall, 1e-9) / max(processes, 1)
     return {
         "cpu_seconds": run.cpu,
-        "startup_cpu_seconds": max(run.cpu - cpu, 0.0) if steady else None,
-        "steady_state": bool(steady),
+        "startup_cpu_seconds": max(run.cpu - cpu, 0.0) if counted else None,
+        "steady_state": counted,
         "cpu_ms_per_request": cpu * 1000 / requests if requests else None,
         "busy_share_per_process": busy,
         "bottleneck": busy >= GENERATOR_BUSY,
