@@ -154,3 +154,21 @@ def test_classifier_path_uses_delong_and_mcnemar(tmp_path: Path, fault_models: d
         spec="breast_cancer",
     )
     assert code == 0 and check(report, "decision parity")["message"] == "no predicted label changed"
+
+
+def test_numeric_parity_names_the_largest_differences_first_and_ignores_equal_infinities() -> None:
+    from mlgate.checks.parity import compare_frames
+    from mlgate.policy import Parity
+
+    ids = pd.Index(range(100, 112), name="Id")
+    base = pd.DataFrame({"x": [1.0] * 8 + [float("inf"), float("nan"), 5.0, 5.0]}, index=ids)
+    # rows 101, 103, 105 and 107 differ by 3; 102 by 5; 109 is missing on one side only
+    cand = base.copy()
+    cand.loc[[101, 103, 105, 107], "x"] += 3.0
+    cand.loc[102, "x"] += 5.0
+    cand.loc[109, "x"] = 2.0
+    rules = Parity(required=False, rtol=0.0, atol=0.0, max_flip_rate=0.0, columns={})
+    diff = compare_frames(base, cand, rules)
+    (column,) = diff.columns
+    assert column.rows == 6  # the equal infinities (108) and equal fives are not differences
+    assert column.worst_ids == [109, 102, 101, 103, 105]  # largest first, ties in row order

@@ -124,6 +124,34 @@ def test_ks_matches_scipy() -> None:
     assert p == pytest.approx(expected.pvalue, rel=1e-9)
 
 
+def test_ks_with_ties_on_both_sides_matches_scipy_and_presorted_is_the_same() -> None:
+    from scipy.stats import ks_2samp
+
+    rng = np.random.default_rng(8)
+    # few distinct values: runs of ties cross the chunk boundaries on both sides
+    a, b = rng.integers(0, 40, 5000).astype(float), rng.integers(2, 42, 3001).astype(float)
+    expected = ks_2samp(a, b, method="asymp")
+    for chunk in (7, 1000, 200_000):
+        d, p = stats.ks_statistic(a, b, chunk=chunk)
+        assert d == pytest.approx(expected.statistic, abs=1e-12)
+        assert p == pytest.approx(expected.pvalue, rel=1e-9)
+    assert stats.ks_statistic(np.sort(a), np.sort(b), presorted=True) == stats.ks_statistic(a, b)
+
+
+def test_psi_of_sorted_arrays_counts_the_same_bins() -> None:
+    rng = np.random.default_rng(9)
+    base, cand = rng.normal(0, 1, 20_000), np.round(rng.normal(0.2, 1.1, 15_000), 1)
+    expected = stats.psi(base, cand)
+    assert stats.psi(np.sort(base), np.sort(cand), presorted=True) == pytest.approx(expected, rel=1e-12)
+
+
+def test_histogram_counts_as_numpy_does_on_and_beyond_the_edges() -> None:
+    rng = np.random.default_rng(10)
+    edges = np.linspace(-3.3, 2.9, 41)
+    values = np.concatenate([rng.normal(0, 1.5, 50_000), edges, edges + 1e-15, [np.nan, -np.inf, 7.0]])
+    assert np.array_equal(stats.histogram(values, edges), np.histogram(values[np.isfinite(values)], edges)[0])
+
+
 def test_large_sample_ks_p_value_is_within_a_percent_of_scipy() -> None:
     from scipy.stats import ks_2samp
 
@@ -132,6 +160,16 @@ def test_large_sample_ks_p_value_is_within_a_percent_of_scipy() -> None:
     assert round(a.size * b.size / (a.size + b.size)) >= stats.KS_LIMIT_FROM  # the limiting-law path
     _, p = stats.ks_statistic(a, b)
     assert p == pytest.approx(ks_2samp(a, b, method="asymp").pvalue, rel=0.01)
+
+
+def test_normal_quantile_and_kolmogorov_law_match_scipy_special() -> None:
+    from scipy import special
+
+    for confidence in (0.5, 0.9, 0.95, 0.99, 0.999, 1 - 3e-8):
+        assert stats.z_value(confidence) == pytest.approx(special.ndtri(0.5 + confidence / 2), rel=1e-14)
+    for x in np.concatenate([np.linspace(0.02, 4, 400), [0.999999, 1.0, 1.000001, 9.0]]):
+        assert stats.kolmogorov_sf(float(x)) == pytest.approx(special.kolmogorov(x), rel=1e-12, abs=1e-300)
+    assert stats.kolmogorov_sf(0.0) == 1.0
 
 
 def test_scipy_special_forms_match_scipy_stats() -> None:

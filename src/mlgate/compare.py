@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlgate import __version__
+from mlgate import __version__, stats
 from mlgate.checks import join, parity, quality, sequential, served, shift
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.latency import latency_findings
@@ -204,7 +204,7 @@ def _plots(base: pd.DataFrame, cand: pd.DataFrame, truth: pd.Series | None, task
         for name, predicted in (("baseline", b), ("candidate", c)):
             residual = y - predicted
             np.clip(residual, lo, hi, out=residual)
-            counts[name] = np.histogram(residual, edges)[0].tolist()
+            counts[name] = stats.histogram(residual, edges).tolist()
             del residual
         plots["residuals"] = {"edges": edges.tolist(), **counts}
     return plots

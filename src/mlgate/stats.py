@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
-# scipy.stats costs half a second to import (more than pandas); everything here needs only
-# scipy.special, so `mlgate compare` and `mlgate load` start without it (docs/design.md, tool speed).
+# scipy.stats costs half a second to import and scipy.special 0.13 s (its array-API layer): the normal
+# quantile and Kolmogorov's law are computed here, and scipy.special is imported only by the t and
+# binomial quantiles, so `mlgate compare` of regression predictions starts without scipy at all
+# (docs/design.md, tool speed).
 
 Array = NDArray[np.float64]
 
@@ -38,7 +41,7 @@ class Interval:
 
 def z_value(confidence: float) -> float:
     """The two-sided normal quantile for ``confidence`` (0.99 -> 2.576)."""
-    return float(special.ndtri(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def block_sums(columns: list[Array], n_blocks: int, seed: int) -> tuple[Array, Array]:
@@ -65,34 +68,58 @@ def paired_bootstrap(
     candidate); the same resampled rows feed every column, which is what makes it paired.
     ``statistic(sums, counts)`` gets arrays of shape (len(columns), B) and (B,) and returns B values.
     """
-    return Bootstrap(columns, statistic, resamples, seed).interval(confidence)
+    return Bootstrap(resample(columns, resamples, seed), statistic).interval(confidence)
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """Column sums over the full data and over each bootstrap resample of its rows (or row blocks).
+
+    Drawn once, they serve every statistic of the same rows: the draws depend only on the row
+    count and the seed, so several metrics share one resampling at the cost of one.
+    """
+
+    sums: Array  # (columns, resamples)
+    sizes: Array  # (resamples,)
+    totals: Array  # (columns, 1)
+    size: Array  # (1,)
+
+    def take(self, rows: list[int]) -> Resampled:
+        """The same draws restricted to some of the columns."""
+        return Resampled(self.sums[rows], self.sizes, self.totals[rows], self.size)
+
+
+def resample(columns: list[Array], resamples: int = 2000, seed: int = 0) -> Resampled:
+    """Draw ``resamples`` bootstrap resamples of the rows and sum every column over each."""
+    sums, sizes = block_sums(columns, MAX_BOOTSTRAP_UNITS, seed)
+    units = sizes.size
+    rng = np.random.default_rng(seed + 1)
+    chunks, chunk_sizes = [], []
+    for start in range(0, resamples, 250):  # chunks keep the weight matrix small
+        b = min(250, resamples - start)
+        draws = rng.integers(0, units, size=(b, units))
+        # counts of each unit in each resample (a multinomial draw), one bincount for the chunk
+        offsets = np.arange(b)[:, None] * units
+        weights = np.bincount((draws + offsets).ravel(), minlength=b * units).reshape(b, units).T
+        chunks.append(sums @ weights)
+        chunk_sizes.append(sizes @ weights)
+    return Resampled(
+        np.concatenate(chunks, axis=1),
+        np.concatenate(chunk_sizes),
+        sums.sum(axis=1, keepdims=True),
+        np.array([sizes.sum()]),
+    )
 
 
 class Bootstrap:
-    """A paired bootstrap distribution, drawn once and read at any confidence level."""
+    """A paired bootstrap distribution of one statistic, read at any confidence level."""
 
     def __init__(
-        self,
-        columns: list[Array],
-        statistic: Callable[[Array, Array], Array],
-        resamples: int = 2000,
-        seed: int = 0,
-        relative: bool = False,
+        self, draws: Resampled, statistic: Callable[[Array, Array], Array], relative: bool = False
     ) -> None:
         self.relative = relative
-        sums, sizes = block_sums(columns, MAX_BOOTSTRAP_UNITS, seed)
-        units = sizes.size
-        rng = np.random.default_rng(seed + 1)
-        values = []
-        for start in range(0, resamples, 250):  # chunks keep the weight matrix small
-            b = min(250, resamples - start)
-            draws = rng.integers(0, units, size=(b, units))
-            # counts of each unit in each resample (a multinomial draw), one bincount for the chunk
-            offsets = np.arange(b)[:, None] * units
-            weights = np.bincount((draws + offsets).ravel(), minlength=b * units).reshape(b, units).T
-            values.append(statistic(sums @ weights, sizes @ weights))
-        self.samples = np.concatenate(values)
-        self.point = float(statistic(sums.sum(axis=1, keepdims=True), np.array([sizes.sum()]))[0])
+        self.samples = np.asarray(statistic(draws.sums, draws.sizes), dtype=float)
+        self.point = float(statistic(draws.totals, draws.size)[0])
         self.se = float(np.std(self.samples, ddof=1))
 
     def interval(self, confidence: float) -> Interval:
@@ -167,6 +194,8 @@ def mcnemar_exact(a_right: NDArray[np.bool_], b_right: NDArray[np.bool_]) -> tup
     if only_a + only_b == 0:
         return 0, 0, 1.0
     # Two-sided exact binomial test at p = 1/2: twice the smaller tail (the distribution is symmetric).
+    from scipy import special
+
     p = min(1.0, 2 * float(special.bdtr(min(only_a, only_b), only_a + only_b, 0.5)))
     return only_a, only_b, p
 
@@ -195,42 +224,106 @@ def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
-def ks_statistic(a: Array, b: Array, chunk: int = 200_000) -> tuple[float, float]:
+def sorted_pair(a: Array, b: Array) -> tuple[Array, Array]:
+    """Sorted copies of both arrays, sorted side by side (numpy sorts without holding the GIL)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(np.sort, (a, b))
+    return first, second
+
+
+def ks_statistic(a: Array, b: Array, chunk: int = 200_000, presorted: bool = False) -> tuple[float, float]:
     """Two-sample Kolmogorov-Smirnov statistic and asymptotic p-value.
 
-    Evaluates both empirical CDFs at every data point in chunks, so memory stays at the two
-    sorted copies however large the samples are. The p-value is scipy's ``ks_2samp(method="asymp")``
-    (the exact law of D at the effective size) below ``KS_LIMIT_FROM`` effective rows; from there
-    the limiting law with Stephens' finite-size correction, within 1% of it (0.1% at 500,000).
+    The gap between the empirical CDFs is largest at a data point, and at the last of a run of
+    equal values each CDF of its own sample is just its position: one binary search per point into
+    the other sample (the two samples' searches side by side), in chunks, so memory stays at the two
+    sorted copies. The p-value is scipy's ``ks_2samp(method="asymp")`` (the exact law of D at the
+    effective size) below ``KS_LIMIT_FROM`` effective rows; from there the limiting law with
+    Stephens' finite-size correction, within 1% of it (0.1% at 500,000). ``presorted`` skips
+    sorting arrays the caller has sorted already.
     """
-    a, b = np.sort(a), np.sort(b)
-    d = 0.0
-    for points in (a, b):
-        for start in range(0, points.size, chunk):
-            x = points[start : start + chunk]
-            gap = np.searchsorted(a, x, side="right") / a.size - np.searchsorted(b, x, side="right") / b.size
-            d = max(d, float(np.max(np.abs(gap))))
+    if not presorted:
+        a, b = sorted_pair(a, b)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        d = max(pool.map(_largest_gap, (a, b), (b, a), (chunk, chunk)))
     effective = round(a.size * b.size / (a.size + b.size))
     if effective >= KS_LIMIT_FROM:
         root = math.sqrt(effective)
-        return d, float(np.clip(special.kolmogorov((root + 0.12 + 0.11 / root) * d), 0.0, 1.0))
+        return d, float(np.clip(kolmogorov_sf((root + 0.12 + 0.11 / root) * d), 0.0, 1.0))
     from scipy.stats import kstwo  # only small samples pay for importing scipy.stats
 
     return d, float(np.clip(kstwo.sf(d, effective), 0.0, 1.0))
 
 
-def psi(baseline: Array, candidate: Array, bins: int = 10) -> float:
-    """Population stability index of candidate vs baseline, bins at baseline quantiles."""
+def kolmogorov_sf(x: float) -> float:
+    """P(K > x) for Kolmogorov's limiting distribution, to double precision.
+
+    Two series of the same law, each used where it needs few terms: the theta-function form
+    ``1 - sqrt(2 pi)/x sum exp(-(2k-1)^2 pi^2 / (8 x^2))`` below x = 1 and the alternating
+    ``2 sum (-1)^(k-1) exp(-2 k^2 x^2)`` above it.
+    """
+    if x <= 0:
+        return 1.0
+    k = np.arange(1, 21)
+    if x < 1:
+        cdf = (
+            math.sqrt(2 * math.pi) / x * float(np.sum(np.exp(-((2 * k - 1) ** 2) * math.pi**2 / (8 * x * x))))
+        )
+        return 1.0 - cdf
+    return float(2 * np.sum((-1.0) ** (k - 1) * np.exp(-2 * k**2 * x * x)))
+
+
+def _largest_gap(own: Array, other: Array, chunk: int) -> float:
+    """The largest |F_own - F_other| at the points of ``own`` (both sorted)."""
+    d = 0.0
+    for start in range(0, own.size, chunk):
+        x = own[start : start + chunk]
+        following = own[start + 1 : start + chunk + 1]
+        last = np.ones(x.size, dtype=bool)  # the last point of each run of ties
+        last[: following.size] = x[: following.size] != following
+        position = np.arange(start + 1, start + x.size + 1)[last]
+        gap = position / own.size - np.searchsorted(other, x[last], side="right") / other.size
+        if gap.size:
+            d = max(d, float(np.max(np.abs(gap))))
+    return d
+
+
+def psi(baseline: Array, candidate: Array, bins: int = 10, presorted: bool = False) -> float:
+    """Population stability index of candidate vs baseline, bins at baseline quantiles.
+
+    ``presorted``: both arrays are sorted, so bin counts are binary searches of the bin edges.
+    """
     edges = np.unique(np.quantile(baseline, np.linspace(0, 1, bins + 1)))
     if edges.size < 2:
         return 0.0 if np.all(candidate == baseline[0]) else float("inf")
     inner = edges[1:-1]
-    expected = np.bincount(np.searchsorted(inner, baseline, side="right"), minlength=edges.size - 1)
-    actual = np.bincount(np.searchsorted(inner, candidate, side="right"), minlength=edges.size - 1)
+
+    def counts(x: Array) -> NDArray[np.intp]:
+        if presorted:
+            return np.diff(np.concatenate([[0], np.searchsorted(x, inner, side="left"), [x.size]]))
+        return np.bincount(np.searchsorted(inner, x, side="right"), minlength=edges.size - 1)
+
+    expected, actual = counts(baseline), counts(candidate)
     # A small floor keeps an empty bin from making the index infinite.
     e = np.maximum(expected / baseline.size, 1e-4)
     a = np.maximum(actual / candidate.size, 1e-4)
     return float(np.sum((a - e) * np.log(a / e)))
+
+
+def histogram(values: Array, edges: Array) -> NDArray[np.intp]:
+    """Counts of ``values`` in bins of equally spaced ``edges``, as ``np.histogram`` counts them.
+
+    The bin is computed from the value, then moved one way or the other where rounding put a value
+    on the wrong side of an edge (numpy's own rule); five times faster than ``np.histogram`` on a
+    million rows because it skips numpy's blockwise sorting.
+    """
+    bins = edges.size - 1
+    inside = values[(values >= edges[0]) & (values <= edges[-1])]
+    index = ((inside - edges[0]) * (bins / (edges[-1] - edges[0]))).astype(np.intp)
+    np.clip(index, 0, bins - 1, out=index)
+    index -= inside < edges[index]
+    index += (inside >= edges[index + 1]) & (index != bins - 1)
+    return np.bincount(index, minlength=bins)
 
 
 def rows_to_settle(n: int, se: float, distance: float, confidence: float) -> int | None:
@@ -275,6 +368,8 @@ def welch(a: Array, b: Array) -> tuple[float, float, float]:
 
 def t_quantile(p: float, df: float) -> float:
     """The p-quantile of Student's t with ``df`` degrees of freedom."""
+    from scipy import special
+
     return float(special.stdtrit(df, p))
 
 
@@ -297,6 +392,8 @@ def quantile_interval(sorted_values: Array, q: float, confidence: float = 0.95) 
 
 def _binomial_quantile(share: float, n: int, p: float) -> int:
     """The smallest k with P(Binomial(n, p) <= k) >= share."""
+    from scipy import special
+
     k = max(math.ceil(float(special.bdtrik(share, n, p))), 0)
     while k > 0 and special.bdtr(k - 1, n, p) >= share:  # the inverse is continuous: step down to it
         k -= 1

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mlgate.policy import Parity
 from mlgate.report import Finding, Status
@@ -96,29 +97,43 @@ def _numeric_diff(
 ) -> tuple[bool, ColumnDiff | None] | None:
     b = base.to_numpy(dtype=float, na_value=np.nan)
     a = cand.to_numpy(dtype=float, na_value=np.nan)
-    both_nan = np.isnan(a) & np.isnan(b)
-    same = (a == b) | both_nan
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
     if same.all():
         return None
     rtol, atol = tolerance(rules, column)
     finite_b = b[np.isfinite(b)]
     scale = float(np.mean(np.abs(finite_b))) if finite_b.size else 1.0
-    absdiff = np.where(both_nan, 0.0, np.abs(a - b))
-    absdiff = np.where(np.isnan(absdiff), np.inf, absdiff)  # NaN on one side only
+    with np.errstate(invalid="ignore"):  # inf - inf; such rows are equal and zeroed next
+        absdiff = np.abs(a - b)
+    absdiff[same] = 0.0  # equal, both missing, or the same infinity
+    absdiff[np.isnan(absdiff)] = np.inf  # NaN on one side only
     beyond = absdiff > atol * scale + rtol * np.abs(np.nan_to_num(b))
     if not beyond.any():
         return False, None
+    worse, b_beyond = absdiff[beyond], b[beyond]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(b != 0, absdiff / np.abs(b), np.where(absdiff > 0, np.inf, 0.0))
-    order = np.argsort(-absdiff[beyond], kind="stable")[:WORST]
-    ids = base.index.to_numpy()[beyond][order]
+        rel = np.where(b_beyond != 0, worse / np.abs(b_beyond), np.where(worse > 0, np.inf, 0.0))
+    ids = base.index.to_numpy()[beyond][_largest(worse, WORST)]
     return False, ColumnDiff(
         column,
         int(beyond.sum()),
-        _finite_or_none(float(np.max(absdiff[beyond]))),
-        _finite_or_none(float(np.max(rel[beyond]))),
+        _finite_or_none(float(np.max(worse))),
+        _finite_or_none(float(np.max(rel))),
         [_plain(i) for i in ids],
     )
+
+
+def _largest(values: NDArray[np.float64], k: int) -> NDArray[np.intp]:
+    """Positions of the ``k`` largest values, largest first, ties in order of position.
+
+    The same as a stable descending sort cut at ``k``, without sorting a million rows for five.
+    """
+    if values.size > k:
+        threshold = np.partition(values, values.size - k)[values.size - k]
+        candidates = np.flatnonzero(values >= threshold)
+    else:
+        candidates = np.arange(values.size)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:k]
 
 
 def _exact_diff(column: Any, base: pd.Series, cand: pd.Series) -> tuple[bool, ColumnDiff | None] | None:

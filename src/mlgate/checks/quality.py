@@ -41,8 +41,7 @@ class Estimate:
 def regression_estimates(truth: Array, base: Array, cand: Array, resamples: int, seed: int) -> list[Estimate]:
     """RMSE and MAE (relative change) and R² (difference), by paired bootstrap over rows.
 
-    Per-row losses are reduced to bootstrap block sums as soon as they exist, so a million rows
-    never hold more than two loss columns at once.
+    One resampling serves all three (the same rows in every resample, drawn once).
     """
 
     def ratio(root: bool) -> Callable[[Array, Array], Array]:
@@ -59,11 +58,11 @@ def regression_estimates(truth: Array, base: Array, cand: Array, resamples: int,
     sst = float(np.sum((truth - truth.mean()) ** 2))
     se_b, se_c = (truth - base) ** 2, (truth - cand) ** 2
     mse_b, mse_c = float(se_b.mean()), float(se_c.mean())
-    rmse = stats.Bootstrap([se_b, se_c], ratio(True), resamples, seed, relative=True)
-    r2 = stats.Bootstrap([se_b, se_c, truth, truth**2], r2_difference, resamples, seed)
-    del se_b, se_c
     ae_b, ae_c = np.abs(truth - base), np.abs(truth - cand)
-    mae = stats.Bootstrap([ae_b, ae_c], ratio(False), resamples, seed, relative=True)
+    draws = stats.resample([se_b, se_c, truth, truth**2, ae_b, ae_c], resamples, seed)
+    rmse = stats.Bootstrap(draws.take([0, 1]), ratio(True), relative=True)
+    r2 = stats.Bootstrap(draws.take([0, 1, 2, 3]), r2_difference)
+    mae = stats.Bootstrap(draws.take([4, 5]), ratio(False), relative=True)
     return [
         Estimate("rmse", False, mse_b**0.5, mse_c**0.5, rmse.interval, True, "paired bootstrap"),
         Estimate(
@@ -134,14 +133,15 @@ def classification_estimates(
         skipped["roc_auc"] = f"binary classifiers only; the labels hold {seen.size} classes"
     losses = [_log_loss_rows(truth, p) for p in (proba_b, proba_c)]
     briers = [_brier_rows(truth, p) for p in (proba_b, proba_c)]
-    for name, (b, c) in (("log_loss", losses), ("brier", briers)):
+    draws = stats.resample(losses + briers, resamples, seed)  # one resampling for both
+    for name, (b, c), rows in (("log_loss", losses, [0, 1]), ("brier", briers, [2, 3])):
         estimates.append(
             Estimate(
                 name,
                 False,
                 float(b.mean()),
                 float(c.mean()),
-                stats.Bootstrap([b, c], _mean_ratio, resamples, seed, relative=True).interval,
+                stats.Bootstrap(draws.take(rows), _mean_ratio, relative=True).interval,
                 True,
                 "paired bootstrap",
             )
@@ -201,7 +201,7 @@ def _macro_f1(
         return np.asarray(macro(sums[3 * k :]) - macro(sums[: 3 * k]))
 
     totals = np.array([[column.sum()] for column in columns])
-    boot = stats.Bootstrap(columns, difference, resamples, seed)
+    boot = stats.Bootstrap(stats.resample(columns, resamples, seed), difference)
     return Estimate(
         "macro_f1",
         True,

@@ -101,9 +101,10 @@ def read_side(
         raise MlgateError(f"{flag}: {path} has no {PREDICTION!r} column; write it with `mlgate predict`")
     if frame[id_col].isna().any():
         raise MlgateError(f"{flag}: {path} has blank ids in {id_col!r}; give every row an id")
-    if frame[id_col].duplicated().any():
-        raise MlgateError(f"{flag}: {path} repeats ids in {id_col!r}; give one row per id")
     outputs = frame.set_index(id_col)
+    # The index's own check: a sorted id column answers without hashing, and the join reuses it.
+    if not outputs.index.is_unique:
+        raise MlgateError(f"{flag}: {path} repeats ids in {id_col!r}; give one row per id")
     _check_outputs(outputs, path, flag)
     task = "classification" if looks_like_classification(outputs) else None
     return Side(path.stem, str(path), "predictions", outputs, task, _read_steps(path, id_col, flag))
