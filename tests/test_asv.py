@@ -59,6 +59,16 @@ def asv_run(tmp_path_factory: pytest.TempPathFactory, models: dict[str, Path]) -
     }
 
 
+def test_private_config_forks_rounds_from_one_import_unless_the_repo_says_otherwise(tmp_path: Path) -> None:
+    """A repo whose asv.conf.json predates launch_method gets the forkserver; an explicit choice stays."""
+    for written, expected in (({}, "forkserver"), ({"launch_method": "spawn"}, "spawn")):
+        repo = tmp_path / expected
+        repo.mkdir()
+        (repo / "asv.conf.json").write_text(json.dumps({"version": 1, **written}))
+        config = asv_runner.private_config(repo, repo / "private")
+        assert json.loads(config.read_text())["launch_method"] == expected
+
+
 def test_reader_splits_real_samples_into_rounds(asv_run: dict[str, Any]) -> None:
     results = read_commit(asv_run["results"], asv_run["commit"], "--asv-baseline", repo=REPO)
     timing = results.measurements["Inference.time_predict(rows=100)"]

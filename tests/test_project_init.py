@@ -53,6 +53,7 @@ def test_init_writes_every_file_and_a_valid_workflow(repo: Path) -> None:
     # This mlgate is an editable checkout: asv environments install it from there.
     assert str(Path(project_init.__file__).parents[3]) in config["build_command"][0]
     assert config["matrix"]["req"]["scikit-learn"]  # the spec's pipeline is made of scikit-learn
+    assert config["launch_method"] == "forkserver"  # the suite imported once, not once per round
 
     workflow = repo / ".github" / "workflows" / "mlgate.yml"
     checked = subprocess.run(

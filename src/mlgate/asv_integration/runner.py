@@ -15,6 +15,10 @@ from pathlib import Path
 from mlgate.infra import interrupts
 from mlgate.infra.errors import MlgateError
 
+# One process imports the suite and forks every benchmark round from it (mlgate.asv_suite's
+# docstring); repos whose asv.conf.json predates mlgate writing launch_method get it too.
+LAUNCH_METHOD = "forkserver"
+
 
 def private_config(repo: Path, folder: Path) -> Path:
     """asv.conf.json of ``repo`` with results, HTML and environments under ``folder``."""
@@ -24,6 +28,7 @@ def private_config(repo: Path, folder: Path) -> Path:
         raise MlgateError(f"{source} is missing; run `mlgate init` in your repo to write it")
     config = json.loads(source.read_text(encoding="utf-8"))
     config.update(
+        launch_method=config.get("launch_method", LAUNCH_METHOD),
         repo=str(repo),
         benchmark_dir=str(repo / "benchmarks"),
         results_dir=str(folder / "results"),
@@ -80,6 +85,7 @@ def run_commits(repo: Path, commits: list[str], bench: str, env: dict[str, str] 
     """Benchmark ``commits`` with the repo's own asv.conf.json (its environments, its results history),
     rounds interleaved across the commits, then publish the HTML; returns asv's results folder."""
     config = (repo / "asv.conf.json").resolve()
+    settings = json.loads(config.read_text(encoding="utf-8"))
     machine = socket.gethostname()
     folder = config.parent / ".asv"
     folder.mkdir(exist_ok=True)
@@ -91,6 +97,8 @@ def run_commits(repo: Path, commits: list[str], bench: str, env: dict[str, str] 
         "run",
         "--record-samples",
         "--interleave-rounds",
+        "--launch-method",
+        settings.get("launch_method", LAUNCH_METHOD),
         "--machine",
         machine,
         *_bench(bench),
@@ -99,7 +107,6 @@ def run_commits(repo: Path, commits: list[str], bench: str, env: dict[str, str] 
         timeout=5400,
     )
     asv(config, "publish", env=env)
-    settings = json.loads(config.read_text(encoding="utf-8"))
     return config.parent / str(settings.get("results_dir", "results"))
 
 

@@ -143,6 +143,9 @@ def asv_config(root: Path, spec: ModelSpec, requirement: str) -> str:
         "results_dir": "results/asv",
         "html_dir": "results/html",
         "build_cache_size": 8,
+        # One process imports the suite (scikit-learn, the spec) and forks each benchmark round from
+        # it: the full suite took 440 s with a fresh interpreter per round (docs/design.md, asv).
+        "launch_method": "forkserver",
         # mlgate goes in with pip (asv's matrix cannot name a local path or wheel); the repo's tree is
         # copied per commit and put on the path, so it needs no build backend (asv_integration.project).
         "build_command": [
