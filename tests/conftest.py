@@ -157,3 +157,35 @@ def screenshot(url: str, shot: Path, profile: Path, size: str = "1200,1600") -> 
     )
     assert shot.is_file(), result.stderr[-2000:]
     return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def colour_pixels(shot: Path, colour: str) -> int:
+    """Pixels of ``shot`` within a small distance of ``colour`` (#rrggbb), anti-aliasing included."""
+    from PIL import Image
+
+    target = tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5))
+    counts = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 22) or []
+    return sum(n for n, rgb in counts if sum(abs(a - b) for a, b in zip(rgb, target, strict=True)) < 60)
+
+
+def check_pictures(page: Path, folder: Path) -> list[str]:
+    """Load a report in Chromium (no console message allowed), then draw each of its pictures alone
+    and require both versions' colours in it; returns the pictures' names in page order."""
+    import re
+
+    from mlgate.report.figures import BASE, CAND
+
+    folder.mkdir(parents=True, exist_ok=True)
+    console = screenshot(page.as_uri(), folder / "page.png", folder / "profile", size="1200,4000")
+    assert console == [], console
+    html = page.read_text()
+    found = re.findall(r"<figure data-plot='([a-z-]+)'>.*?</figure>", html, flags=re.S)
+    bodies = re.findall(r"<figure data-plot='[a-z-]+'>.*?</figure>", html, flags=re.S)
+    for k, (name, body) in enumerate(zip(found, bodies, strict=True)):
+        single = folder / f"{k}-{name}.html"
+        single.write_text(f"<!doctype html><meta charset='utf-8'><body style='margin:0'>{body}</body>")
+        shot = folder / f"{k}-{name}.png"
+        assert screenshot(single.as_uri(), shot, folder / "profile", size="760,1000") == []
+        for role, colour in (("baseline", BASE), ("candidate", CAND)):
+            assert colour_pixels(shot, colour) > 30, f"picture {name} shows no {role} colour ({colour})"
+    return found

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import running_app
+from conftest import CHROMIUM, check_pictures, running_app
 from mlgate.infra.errors import EXIT_OK, EXIT_REGRESSION
 from mlgate.serving.locust_run import read_samples
 from scratch_repo import SPEC, git, make_repo, mlgate
@@ -70,7 +70,7 @@ def test_added_preprocessing_step_is_named_by_parity(repo: Path) -> None:
     assert "step 3 'standardise': added step" in parity["message"], parity
 
 
-def test_slower_model_is_never_better(repo: Path) -> None:
+def test_slower_model_is_never_better(repo: Path, tmp_path: Path) -> None:
     code, report = check(repo, "slow", "v1", "slow", "--skip", "asv", *SMALL_LOAD)
     latency = [f for f in report["checks"] if f["kind"] == "latency" and not f["name"].startswith("canary")]
     assert latency, report["checks"]
@@ -79,6 +79,9 @@ def test_slower_model_is_never_better(repo: Path) -> None:
     p50 = [f for f in latency if f["name"].endswith("p50")]
     assert all(f["status"] in ("fail", "warn") for f in p50), p50
     assert code in (EXIT_OK, EXIT_REGRESSION)
+    if CHROMIUM is not None:  # the release check's own report, drawn in a real browser
+        pictures = check_pictures(repo / "reports" / "slow" / "report.html", tmp_path / "shots")
+        assert {"forest", "latency-profile", "run-order"} <= set(pictures), pictures
 
 
 def test_asv_on_two_commits_in_the_repos_environment(repo: Path) -> None:

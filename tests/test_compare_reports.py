@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def test_report_files_follow_the_contract(tmp_path: Path, models: dict[str, Path
     assert suite is not None and int(suite.get("tests", "0")) == len(report["checks"])
     assert int(suite.get("failures", "-1")) == 0
     html = (out / "report.html").read_text()
-    assert html.count("<svg") == 3 and "Feature parity by step" in html
+    # Quality changes as a forest plot (relative) and as differences (R²), the scatter, the residuals.
+    plots = re.findall(r"data-plot='([a-z-]+)'", html)
+    assert plots == ["forest", "differences", "scatter", "residuals"] and "Feature parity by step" in html
 
 
 @pytest.mark.slow

@@ -195,7 +195,7 @@ def test_every_shipped_track_has_a_direction() -> None:
     import inspect
 
     from mlgate.asv_suite import inference, model
-    from mlgate.checks.asv_timing import HIGHER_IS_BETTER, LOWER_IS_BETTER_TRACKS
+    from mlgate.checks.asv_timing import HIGHER_IS_BETTER_TRACKS, LOWER_IS_BETTER_TRACKS
 
     tracks = [
         name
@@ -206,4 +206,4 @@ def test_every_shipped_track_has_a_direction() -> None:
     ]
     assert len(tracks) >= 9
     for name in tracks:
-        assert name.endswith(HIGHER_IS_BETTER) != name.endswith(LOWER_IS_BETTER_TRACKS), name
+        assert name.endswith(HIGHER_IS_BETTER_TRACKS) != name.endswith(LOWER_IS_BETTER_TRACKS), name

@@ -1,14 +1,17 @@
-"""The HTML report in a real headless Chromium: no console errors, and the plots are drawn."""
+"""The HTML report in a real headless Chromium: no console errors, and every picture drawn with both
+versions' colours, for a comparison of artifacts and for a whole release check's evidence."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from conftest import CHROMIUM, screenshot
+from conftest import CHROMIUM, check_pictures, colour_pixels
 from mlgate.cli import main
+from mlgate.report import files
+from mlgate.report.figures import COLOURS
+from report_evidence import report
 
 pytestmark = [
     pytest.mark.slow,  # real Chromium
@@ -18,22 +21,33 @@ pytestmark = [
 ]
 
 
-def test_report_renders_without_console_errors_and_shows_plots(
-    tmp_path: Path, models: dict[str, Path]
-) -> None:
+def test_artifact_report_renders_its_quality_pictures(tmp_path: Path, models: dict[str, Path]) -> None:
     out = tmp_path / "report"
     assert main(["-q", "compare", str(models["v1"]), str(models["v2"]), "--out", str(out)]) == 0
-    shot = tmp_path / "shot.png"
-    console = screenshot((out / "report.html").as_uri(), shot, tmp_path / "profile")
-    assert console == [], console
-    pixels = Image.open(shot).convert("RGB")
-    colours = pixels.getcolors(maxcolors=1 << 20) or []
+    pictures = check_pictures(out / "report.html", tmp_path / "shots")
+    assert pictures == ["forest", "differences", "scatter", "residuals"]
 
-    def near(target: tuple[int, int, int]) -> int:
-        return sum(
-            count for count, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, target, strict=True)) < 60
-        )
 
-    # The candidate's scatter points (orange) and the baseline's histogram fill (blue at 25% on white).
-    assert near((0xE1, 0x6F, 0x24)) > 500
-    assert near((0xC2, 0xDA, 0xF6)) > 500
+@pytest.mark.parametrize(("slower", "worse", "verdict"), [(1.12, 0.05, "fail"), (1.0, 0.0, "pass")])
+def test_release_report_draws_speed_latency_and_history(
+    tmp_path: Path, slower: float, worse: float, verdict: str
+) -> None:
+    plain = report(tmp_path / "plain", slower, worse)
+    history = {
+        key: [0.01, -0.02, 0.015, 0.0, -0.01] for f in plain.checks if (key := f.details.get("design_key"))
+    }
+    full = report(tmp_path / "full", slower, worse, history=history)
+    files.write(full, tmp_path / "report")
+    pictures = check_pictures(tmp_path / "report" / "report.html", tmp_path / "shots")
+    expected = [
+        "forest",
+        "differences",
+        "batch-curve",
+        "latency-profile",
+        "latency-profile",
+        "run-order",
+        "run-order",
+    ]
+    assert pictures[: len(expected)] == expected and {"aa-spread", "scatter", "residuals"} <= set(pictures)
+    # The verdict heads the page in its colour.
+    assert colour_pixels(tmp_path / "shots" / "page.png", COLOURS[verdict]) > 500

@@ -375,7 +375,7 @@ def compare(
         report = mlgate.compare.run(evidence, policy)
     folder = out or files.default_folder(Path("results"), report.baseline, report.candidate)
     files.write(report, folder)
-    text.print_summary(report, console.out)
+    text.print_summary(report, console.out, every=console.verbose)
     console.out.print(f"report: {escape(str(folder))}/report.{{json,md,html,xml}}")
     return EXIT_REGRESSION if report.verdict == "regression" else EXIT_OK
 

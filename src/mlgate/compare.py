@@ -18,8 +18,8 @@ import pandas as pd
 
 from mlgate import __version__, stats
 from mlgate.checks import join, parity, quality, sequential, served, shift
-from mlgate.checks.asv_timing import asv_findings
-from mlgate.checks.latency import latency_findings
+from mlgate.checks.asv_timing import asv_findings, batch_curve
+from mlgate.checks.latency import latency_findings, percentile_profile
 from mlgate.checks.runs import apply_canary
 from mlgate.evidence import Evidence, Measured, outputs
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
@@ -98,6 +98,10 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
         groups = by_id(data, id_col, segment, common)
         findings.append(shift.segment_quality(groups, truth, base.outputs, cand.outputs, task, policy))
     findings += measured(evidence.measured, policy)
+    plots = {
+        **_plots(base.outputs, cand.outputs, truth, task),
+        **_measured_plots(evidence.measured, findings),
+    }
     return Report(
         baseline=base.label,
         candidate=cand.label,
@@ -113,7 +117,7 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
             "policy": policy.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
         },
-        plots=_plots(base.outputs, cand.outputs, truth, task),
+        plots=plots,
     )
 
 
@@ -155,6 +159,33 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
             latency = apply_canary(latency, latency_findings(runs.baseline, runs.candidate, first, history))
         findings += latency
     return findings
+
+
+def _measured_plots(evidence: Measured, findings: list[Finding]) -> dict[str, Any]:
+    """Small data for the speed and latency pictures: the batch-size curve of each version, latency
+    percentiles per version, and where each change falls in this machine's A/A history."""
+    plots: dict[str, Any] = {}
+    if evidence.asv is not None:
+        curves = {
+            "baseline": batch_curve(evidence.asv.baseline),
+            "candidate": batch_curve(evidence.asv.candidate),
+        }
+        if all(curves.values()):
+            plots["batch_curve"] = curves
+    if evidence.load is not None:
+        plots["latency_profile"] = {
+            "baseline": percentile_profile(evidence.load.baseline),
+            "candidate": percentile_profile(evidence.load.candidate),
+        }
+    spread = []
+    for finding in findings:
+        sample = finding.aa_sample()
+        history = list(evidence.history.get(sample[0], ())) if sample else []
+        if sample and len(history) >= 2 and not finding.kind.endswith("canary"):
+            spread.append({"name": finding.name, "d": sample[1], "history": history})
+    if spread:
+        plots["aa"] = spread
+    return plots
 
 
 def _data(evidence: Evidence) -> tuple[pd.DataFrame | None, str]:

@@ -18,13 +18,14 @@ from mlgate.checks.runs import RunValues, judge_all
 from mlgate.evidence.asv_results import CommitResults, Measurement, check_same_design
 from mlgate.policy import Policy
 from mlgate.report import Finding, Status
+from mlgate.report.model import HIGHER_IS_BETTER, RELATIVE, UNIT
 from mlgate.report.numbers import percent, sig
 
 # asv has no notion of direction; ours, by the benchmark's name.
 # Every track of mlgate.asv_suite is in one of these two (a test checks it): asv itself treats every
 # number as lower-is-better.
 SHARES = ("holdout_r2", "holdout_accuracy", "holdout_macro_f1", "same_predictions")  # changes in points
-HIGHER_IS_BETTER = ("rows_per_second", *SHARES)
+HIGHER_IS_BETTER_TRACKS = ("rows_per_second", *SHARES)
 INSTRUCTIONS = ("predict_instructions", "fit_instructions")  # callgrind counts (asv_suite.instructions)
 LOWER_IS_BETTER_TRACKS = ("model_bytes", "holdout_rmse", "holdout_mae", "holdout_log_loss", *INSTRUCTIONS)
 # Tracks computed on fixed data: no noise, so a change is a change (no test needed). Instruction
@@ -109,7 +110,7 @@ def _timed(b: Measurement, c: Measurement, policy: Policy) -> RunValues:
 def _single_values(b: Measurement, c: Measurement, policy: Policy) -> Finding:
     """Tracks and single-sample results: compare the two values against the minimum effect."""
     assert b.result is not None and c.result is not None
-    higher = b.benchmark.endswith(HIGHER_IS_BETTER)
+    higher = b.benchmark.endswith(HIGHER_IS_BETTER_TRACKS)
     deterministic = b.benchmark.endswith(DETERMINISTIC)
     absolute = b.benchmark.endswith(SHARES)
     theta = _track_theta(b.benchmark, policy)
@@ -148,7 +149,12 @@ def _single_values(b: Measurement, c: Measurement, policy: Policy) -> Finding:
         candidate=c.result,
         change=change,
         threshold=theta,
-        details={"unit": b.unit, "higher_is_better": higher, "deterministic": deterministic},
+        details={
+            UNIT: b.unit,
+            HIGHER_IS_BETTER: higher,
+            "deterministic": deterministic,
+            RELATIVE: not (absolute or b.result == 0),
+        },
     )
 
 
@@ -175,7 +181,8 @@ def _curve(base: CommitResults, cand: CommitResults, policy: Policy) -> list[Run
     ]
 
 
-def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | None:
+def _curve_rounds(results: CommitResults) -> tuple[np.ndarray, np.ndarray] | None:
+    """Batch sizes and the per-round seconds of a predict call at each (rounds x sizes)."""
     curve = sorted(
         (float(m.params.get("rows", "nan")), m.rounds)
         for m in results.measurements.values()
@@ -183,8 +190,14 @@ def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | Non
     )
     if len(curve) < 3 or len({len(r) for _, r in curve}) != 1:
         return None
-    rows = np.array([r for r, _ in curve])
-    times = np.array([r for _, r in curve]).T  # rounds x sizes
+    return np.array([r for r, _ in curve]), np.array([r for _, r in curve]).T
+
+
+def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | None:
+    curve = _curve_rounds(results)
+    if curve is None:
+        return None
+    rows, times = curve
     overhead, per_row = [], []
     for seconds in times:
         a, b = stats.relative_line_fit(rows, seconds)
@@ -193,3 +206,18 @@ def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | Non
     if min(overhead) <= 0 or min(per_row) <= 0:
         return None
     return overhead, per_row
+
+
+def batch_curve(results: CommitResults) -> dict[str, Any] | None:
+    """For the report's picture: each round's milliseconds per call at each batch size, and the
+    line ``a + b x rows`` with the median of the per-round fits."""
+    curve, fits = _curve_rounds(results), _fit_rounds(results)
+    if curve is None or fits is None:
+        return None
+    rows, times = curve
+    return {
+        "rows": rows.tolist(),
+        "rounds_ms": (times * 1000).tolist(),
+        "overhead_ms": float(np.median(fits[0])),
+        "per_row_us": float(np.median(fits[1])),
+    }

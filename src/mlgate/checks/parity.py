@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from mlgate.policy import Parity
 from mlgate.report import Finding, Status
-from mlgate.report.model import STEPS
+from mlgate.report.model import FIRST_DIFFERENCE, STEPS
 
 WORST = 5
 
@@ -247,7 +247,7 @@ def _step_finding(rows: list[dict[str, Any]], first: dict[str, Any] | None, rule
         )
     if first["change"] != "same step":
         what.insert(0, first["change"])
-    details["first_difference"] = first["step"]
+    details[FIRST_DIFFERENCE] = first["step"]
     message = (
         f"outputs change first at step {first['position']} {first['step']!r}: {'; '.join(what) or 'differs'}"
     )

@@ -20,6 +20,7 @@ from mlgate import metrics, stats
 from mlgate.evidence.outputs import Probabilities, labels_or_numbers, probabilities, values
 from mlgate.policy import Policy
 from mlgate.report import Finding, Status
+from mlgate.report.model import HIGHER_IS_BETTER, MORE_ROWS, RELATIVE
 from mlgate.report.numbers import percent, sig
 
 Array = NDArray[np.float64]
@@ -303,15 +304,15 @@ def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) ->
     details: dict[str, Any] = {
         "test": e.test,
         "rows": n,
-        "relative": e.relative,
-        "higher_is_better": e.higher_is_better,
+        RELATIVE: e.relative,
+        HIGHER_IS_BETTER: e.higher_is_better,
         "family_size": family,
     }
     if status == "warn":
         distance = margin - worse if worse < margin else worse
         needed = stats.rows_to_settle(n, interval.se, distance, 1 - alpha)
         if needed is not None:
-            details["rows_to_settle"] = needed
+            details[MORE_ROWS] = needed
             message += f"; about {needed:,} rows would settle it"
     return Finding(
         name=f"quality {e.metric}",

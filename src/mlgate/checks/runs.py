@@ -19,7 +19,17 @@ import numpy as np
 
 from mlgate import stats
 from mlgate.report import Finding, Status
-from mlgate.report.model import AA_D, DESIGN_KEY
+from mlgate.report.model import (
+    AA_D,
+    DESIGN_KEY,
+    HIGHER_IS_BETTER,
+    MORE_RUNS,
+    RUNS_BASELINE,
+    RUNS_CANDIDATE,
+    SCALE,
+    TOO_NOISY,
+    UNIT,
+)
 from mlgate.report.numbers import percent, sig
 
 POWER = 0.8  # for the smallest detectable change
@@ -154,7 +164,7 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         if distance > 0:
             runs = b.size * (t_plain * se / distance) ** 2
             more = max(1, math.ceil(runs - b.size))
-            details["more_runs_to_settle"] = more
+            details[MORE_RUNS] = more
             close = 0 < estimate < 2 * threshold
             if more <= MAX_MORE_RUNS:
                 message += f"; about {more} more run(s) per side would settle it"
@@ -194,11 +204,11 @@ def _natural_interval(scale: str, sign: float, low: float, high: float) -> tuple
 
 def _describe(values: RunValues, b: np.ndarray, c: np.ndarray) -> dict[str, Any]:
     return {
-        "unit": values.unit,
-        "baseline_runs": b.tolist(),
-        "candidate_runs": c.tolist(),
-        "higher_is_better": values.higher_is_better,
-        "scale": values.scale,
+        UNIT: values.unit,
+        RUNS_BASELINE: b.tolist(),
+        RUNS_CANDIDATE: c.tolist(),
+        HIGHER_IS_BETTER: values.higher_is_better,
+        SCALE: values.scale,
     }
 
 
@@ -265,7 +275,7 @@ def apply_canary(findings: list[Finding], canary: list[Finding]) -> list[Finding
             message=f"too noisy to judge (the A/A canary of this job changed by up to {spread:.1%}): "
             f"{f.message}; rerun on a quieter machine, with more runs, or record A/A history with "
             "`mlgate calibrate`",
-            details={**f.details, "too_noisy": True},
+            details={**f.details, TOO_NOISY: True},
         )
         if f.kind in kinds and f.status == "fail"
         else f

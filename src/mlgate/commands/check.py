@@ -127,7 +127,7 @@ def run(
             report.candidate = f"{cand.label} ({report.candidate})"
         files.write(report, report_dir)
     say("6/6 release check:")
-    text.print_summary(report, console.out)
+    text.print_summary(report, console.out, every=console.verbose)
     say(
         f"done in {time.perf_counter() - started:.1f} s. Evidence: {escape(str(work))}, "
         f"report: {escape(str(report_dir))}/report.html"

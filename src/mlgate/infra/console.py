@@ -9,10 +9,13 @@ from rich.logging import RichHandler
 
 out = Console()
 err = Console(stderr=True)
+verbose = False  # -v: every check in the terminal summary, not only the sections
 
 
 def setup_logging(verbosity: int) -> None:
     """-q warnings only, default info, -v debug (and tracebacks for user errors)."""
+    global verbose
+    verbose = verbosity > 0
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(
         level=level,

@@ -11,6 +11,14 @@ STATUS_ORDER: dict[str, int] = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "sk
 STEPS = "steps"  # feature parity: one row per pipeline step (written by checks.parity)
 DESIGN_KEY = "design_key"  # run-level verdicts: what an A/A history must match (checks.runs)
 AA_D = "d"  # run-level verdicts: the worse-positive change before calibration, what A/A history keeps
+# What the report's summary and pictures read (report/summary.py, report/figures.py):
+UNIT, SCALE = "unit", "scale"  # measured findings: the metric's unit; "log" (a ratio) or "linear"
+RELATIVE, HIGHER_IS_BETTER = "relative", "higher_is_better"  # change is a ratio - 1; direction
+RUNS_BASELINE, RUNS_CANDIDATE = "baseline_runs", "candidate_runs"  # run-level: values in run order
+MORE_RUNS, MORE_ROWS = "more_runs_to_settle", "rows_to_settle"  # what would settle an inconclusive one
+THIN_RUNS, RECOMMENDED_REQUESTS = "thin_runs", "recommended_requests"  # latency: runs too short
+TOO_NOISY = "too_noisy"  # the A/A canary tripped, so this kind of verdict cannot fail
+FIRST_DIFFERENCE = "first_difference"  # feature parity: the first step whose output differs
 
 
 @dataclass(kw_only=True)

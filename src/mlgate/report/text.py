@@ -1,4 +1,8 @@
-"""Report as text: the terminal table (rich) and Markdown for a pull request or CI job summary."""
+"""Report as text: the terminal summary (rich) and Markdown for a pull request or CI job summary.
+
+Both follow the report's one screen (report/summary.py): the verdict, one line per section, what
+would settle what is open; every check after it, folded in Markdown and behind -v in the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,64 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mlgate.policy import DEFAULTS
 from mlgate.report.model import STATUS_ORDER, Report
+from mlgate.report.summary import WORDS, next_steps, policy_changes, sections, short
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "error": "magenta"}
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "error": "💥"}
 
 
 def headline(report: Report) -> str:
+    """ "v2 vs v1: REGRESSION (3 regression, 22 inconclusive, 17 pass)"."""
     counts = report.counts()
-    shown = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    shown = ", ".join(
+        f"{counts[s]} {WORDS[s]}" for s in sorted(counts, key=lambda s: STATUS_ORDER[s]) if counts[s]
+    )
     verdict = "REGRESSION" if report.verdict == "regression" else "no regression"
     return f"{report.candidate} vs {report.baseline}: {verdict} ({shown})"
 
 
-def print_summary(report: Report, console: Console) -> None:
-    """The rich table every command ends with."""
-    table = Table(title=f"mlgate compare: {report.candidate} vs {report.baseline}", title_justify="left")
+def print_summary(report: Report, console: Console, every: bool = False) -> None:
+    """Verdict first, then two lines per section (its status and counts, its worst finding) and what
+    would settle what is open; ``every`` (-v) adds a table of every check."""
+    style = "bold red" if report.verdict == "regression" else "bold green"
+    console.print(f"[{style}]{escape(headline(report))}[/]")
+    for section in sections(report):
+        counts = " · ".join(
+            f"{section.count(s)} {WORDS[s]}" for s in ("pass", "warn", "fail", "error") if section.count(s)
+        )
+        status = f"[{STYLE[section.status]}]{WORDS[section.status]:<13}[/]"
+        console.print(f"{section.title:<29} {status} {counts}", highlight=False)
+        if section.worst is not None:
+            worst = f"  {section.worst.name}: {short(section.worst)}"
+            console.print(escape(worst), style="dim", overflow="ellipsis", no_wrap=True, highlight=False)
+    steps = next_steps(report)
+    if steps:
+        console.print("next:")
+        for step in steps:
+            console.print(f"  - {escape(step)}", overflow="ellipsis", no_wrap=True, highlight=False)
+    if every:
+        _print_every_check(report, console)
+
+
+def _print_every_check(report: Report, console: Console) -> None:
+    table = Table(title="every check", title_justify="left")
     table.add_column("status")
     table.add_column("check")
     table.add_column("result", overflow="fold")
     for finding in report.checks:
         style = STYLE[finding.status]
-        table.add_row(f"[{style}]{finding.status}[/]", escape(finding.name), escape(finding.message))
+        table.add_row(f"[{style}]{WORDS[finding.status]}[/]", escape(finding.name), escape(finding.message))
     console.print(table)
-    style = "bold red" if report.verdict == "regression" else "bold green"
-    console.print(f"[{style}]{escape(headline(report))}[/]")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def markdown(report: Report) -> str:
-    """GitHub-flavoured Markdown: verdict, one table of checks, then the details that matter."""
+    """GitHub-flavoured Markdown that fits a PR comment: the summary table, every check folded."""
     lines = [
         f"## mlgate: {headline(report)}",
         "",
@@ -42,37 +75,65 @@ def markdown(report: Report) -> str:
         f"candidate `{report.candidate}` ({report.meta.get('candidate', {}).get('source', '')}); "
         f"{report.meta.get('rows_compared', 0):,} rows from {report.meta.get('data', '')}.",
         "",
-        "| | check | result |",
-        "|---|---|---|",
+        "| section | status | pass | inconclusive | regression | worst finding |",
+        "|---|---|---|---|---|---|",
     ]
-    for f in sorted(report.checks, key=lambda f: STATUS_ORDER[f.status]):
-        message = f.message.replace("|", "\\|")
-        lines.append(f"| {ICON[f.status]} {f.status} | {f.name} | {message} |")
-    steps = report.step_rows()
+    for section in sections(report):
+        worst = section.worst
+        shown = f"{worst.name}: {short(worst)}" if worst is not None else ""
+        lines.append(
+            f"| {section.title} | {ICON[section.status]} {WORDS[section.status]} | {section.count('pass')} "
+            f"| {section.count('warn')} | {section.count('fail')} | {_cell(shown)} |"
+        )
+    steps = next_steps(report)
     if steps:
+        lines += ["", "**Next:**", "", *(f"- {_cell(step)}" for step in steps)]
+    lines += ["", "<details><summary>Every check</summary>", "", "| | check | result |", "|---|---|---|"]
+    for section in sections(report):
+        for f in sorted(section.findings, key=lambda f: STATUS_ORDER[f.status]):
+            lines.append(f"| {ICON[f.status]} {WORDS[f.status]} | {_cell(f.name)} | {_cell(short(f))} |")
+    lines += ["", "</details>"]
+    steps_table = _steps_markdown(report)
+    if steps_table:
         lines += [
             "",
             "<details><summary>Feature parity by step</summary>",
             "",
-            "| # | step | change | status | columns | rows |",
-            "|---|---|---|---|---|---|",
+            *steps_table,
+            "",
+            "</details>",
         ]
-        for row in steps:
-            cols = ", ".join(
-                [
-                    *(f"+{c}" for c in row["added"]),
-                    *(f"-{c}" for c in row["removed"]),
-                    *(c["column"] for c in row["columns"]),
-                ][:6]
-            )
-            lines.append(
-                f"| {row['position']} | {row['step']} | {row['change']} | {row['status']} "
-                f"| {cols} | {row['rows']} |"
-            )
-        lines += ["", "</details>"]
+    lines += _policy_markdown(report)
     lines += [
         "",
         f"_mlgate {report.meta.get('mlgate_version', '')}, {report.meta.get('created', '')}_",
         "",
     ]
     return "\n".join(lines)
+
+
+def _steps_markdown(report: Report) -> list[str]:
+    steps = report.step_rows()
+    if not steps:
+        return []
+    lines = ["| # | step | change | status | columns | rows |", "|---|---|---|---|---|---|"]
+    for row in steps:
+        cols = ", ".join(
+            [
+                *(f"+{c}" for c in row["added"]),
+                *(f"-{c}" for c in row["removed"]),
+                *(c["column"] for c in row["columns"]),
+            ][:6]
+        )
+        cells = (row["position"], row["step"], row["change"], row["status"], cols, row["rows"])
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines
+
+
+def _policy_markdown(report: Report) -> list[str]:
+    changes = policy_changes(report.meta.get("policy", {}), DEFAULTS)
+    if not changes:
+        return ["", "Policy: the defaults."]
+    lines = ["", "| policy | value | default |", "|---|---|---|"]
+    lines += [f"| {key} | {_cell(str(value))} | {_cell(str(default))} |" for key, value, default in changes]
+    return lines

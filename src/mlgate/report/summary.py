@@ -1,0 +1,243 @@
+"""The report's one screen: its sections in a fixed order, each with a count and its worst finding,
+one short sentence per finding, what would settle what is still open, and the policy's changes.
+
+Every renderer (terminal, Markdown, HTML) shows the same things in the same order from here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.report.model import (
+    FIRST_DIFFERENCE,
+    HIGHER_IS_BETTER,
+    MORE_ROWS,
+    MORE_RUNS,
+    RECOMMENDED_REQUESTS,
+    RELATIVE,
+    SCALE,
+    STATUS_ORDER,
+    THIN_RUNS,
+    TOO_NOISY,
+    UNIT,
+    Finding,
+    Report,
+)
+from mlgate.report.numbers import percent, sig
+
+# What each status means to a reader deciding on a release.
+WORDS = {"pass": "pass", "warn": "inconclusive", "fail": "regression", "skip": "skipped", "error": "error"}
+TITLES = {
+    "reproducibility": "reproducibility",
+    "quality": "quality",
+    "speed": "training and inference speed",
+    "latency": "API latency",
+    "served": "served parity",
+    "shift": "shift",
+}
+TOO_WIDE = 10.0  # an interval spanning more than this factor says nothing about the size of a change
+MAX_SHORT = 110  # characters of a message's first clause kept as its short sentence
+
+
+def section_of(finding: Finding) -> str:
+    """The section a finding belongs to, by what it checks."""
+    if finding.name.startswith("served parity"):
+        return "served"
+    if finding.kind.startswith("timing"):
+        return "speed"
+    if finding.kind.startswith("latency"):
+        return "latency"
+    if finding.kind in ("quality", "shift"):
+        return finding.kind
+    return "reproducibility"  # the id join, feature and prediction parity
+
+
+@dataclass(frozen=True)
+class Section:
+    """One line of the summary: a section's findings, their counts and the one that matters most."""
+
+    key: str
+    findings: list[Finding]
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.key]
+
+    @property
+    def worst(self) -> Finding | None:
+        """The finding that decides the section: A/A canaries only when nothing else was judged."""
+        judged = [f for f in self.findings if not f.kind.endswith("canary")] or self.findings
+        return min(judged, key=_severity, default=None)
+
+    @property
+    def status(self) -> str:
+        """The worst status, or "skip" when nothing in the section was measured."""
+        return self.worst.status if self.worst is not None else "skip"
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.findings)
+
+
+def sections(report: Report) -> list[Section]:
+    """The sections that have findings, in the fixed order."""
+    grouped: dict[str, list[Finding]] = {key: [] for key in TITLES}
+    for finding in report.checks:
+        grouped[section_of(finding)].append(finding)
+    return [Section(key, found) for key, found in grouped.items() if found]
+
+
+def _severity(finding: Finding) -> tuple[int, float]:
+    """Status first; among equals, the change furthest past its threshold comes first."""
+    return STATUS_ORDER[finding.status], -_worse_by(finding)
+
+
+def _worse_by(finding: Finding) -> float:
+    """How far a finding's change is on its worse side, in units of its threshold (0 when unknown)."""
+    if finding.change is None or not finding.threshold:
+        return 0.0
+    sign = -1.0 if finding.details.get(HIGHER_IS_BETTER) else 1.0
+    return sign * finding.change / abs(finding.threshold)
+
+
+def relative(finding: Finding) -> bool:
+    """Is the change a ratio minus one (shown in %), rather than a difference in the metric's units?"""
+    if RELATIVE in finding.details:
+        return bool(finding.details[RELATIVE])
+    return finding.details.get(SCALE) == "log"
+
+
+def amount(finding: Finding, value: float, sign: bool = True) -> str:
+    """A change or interval end as the reader reads it: +5.2%, -0.0007, +0.5 pt, +3.1 ms."""
+    if relative(finding):
+        return percent(value, sign=sign)
+    unit = finding.details.get(UNIT, "")
+    if unit == "share":
+        return f"{sig(value * 100, sign=sign)} pt"
+    if unit and unit not in ("s", "bytes", "seconds"):
+        return f"{sig(value, sign=sign)} {unit}"
+    return sig(value, sign=sign)
+
+
+def interval_words(finding: Finding) -> str:
+    """ "(-45% to +72%)", or "(too few runs to estimate)" when the interval spans over a factor of 10."""
+    if finding.ci is None:
+        return ""
+    low, high = finding.ci
+    if relative(finding) and (low <= -1 or (1 + high) / (1 + low) > TOO_WIDE):
+        return " (too few runs to estimate)"
+    return f" ({amount(finding, low)} to {amount(finding, high)})"
+
+
+def short(finding: Finding) -> str:
+    """One sentence: the change, its interval and what it means, or the message's first clause."""
+    measured = finding.kind in ("quality",) or finding.kind.startswith(("timing", "latency"))
+    if not measured or finding.change is None or finding.status in ("skip", "error"):
+        return _first_clause(finding.message)
+    head = f"{amount(finding, finding.change)}{interval_words(finding)}"
+    return f"{head}: {_reason(finding)}"
+
+
+def _reason(finding: Finding) -> str:
+    details = finding.details
+    limit = f"the {amount(finding, abs(finding.threshold or 0), sign=False)}"
+    limit += " margin" if finding.kind == "quality" else " minimum effect"
+    if finding.status == "fail":
+        return f"worse beyond {limit}"
+    if finding.status == "pass":
+        if finding.ci is not None and _entirely_better(finding):
+            return "better"
+        return f"within {limit}" if finding.ci is not None or finding.threshold else "unchanged"
+    if details.get(TOO_NOISY):
+        return "too noisy to judge (the A/A canary moved)"
+    if THIN_RUNS in details and RECOMMENDED_REQUESTS in details:
+        return f"too few requests per run to tell; {details['recommended_requests']:,}+ needed"
+    more = details.get(MORE_RUNS)
+    if more is not None:
+        return f"inconclusive; {_runs(int(more))} per side would settle it"
+    rows = details.get(MORE_ROWS)
+    if rows is not None:
+        return f"inconclusive; about {sig(float(rows))} rows would settle it"
+    return "inconclusive" if finding.ci is not None else _first_clause(finding.message)
+
+
+def _entirely_better(finding: Finding) -> bool:
+    assert finding.ci is not None
+    low, high = finding.ci
+    return low > 0 if finding.details.get(HIGHER_IS_BETTER) else high < 0
+
+
+def _runs(more: int) -> str:
+    return "more than 100 more runs" if more > 100 else f"{more} more run{'s' if more > 1 else ''}"
+
+
+def _first_clause(message: str) -> str:
+    clause = message.split("; ")[0]
+    return clause if len(clause) <= MAX_SHORT else clause[: MAX_SHORT - 1].rstrip() + "…"
+
+
+def next_steps(report: Report) -> list[str]:
+    """What a reviewer could do about each section that is not a plain pass, one line each."""
+    steps = []
+    for section in sections(report):
+        worst = section.worst
+        if worst is None or worst.status in ("pass", "skip"):
+            continue
+        steps.append(f"{section.title}: {_advice(section, worst)}")
+    return steps
+
+
+def _advice(section: Section, worst: Finding) -> str:
+    if worst.status == "error":
+        return f"fix {worst.name}: {_first_clause(worst.message)}"
+    if worst.status == "fail":
+        regressions = section.count("fail")
+        plural = "s" if regressions > 1 else ""
+        return f"{regressions} regression{plural}; fix, or raise the minimum effect if intended"
+    if worst.name == "prediction parity":
+        return "predictions changed beyond the tolerance; expected when the model changed (quality judges it)"
+    if worst.name == "feature parity":
+        step = worst.details.get(FIRST_DIFFERENCE, "?")
+        return f"outputs change first at step {step!r}; confirm the change is intended"
+    open_ = [f for f in section.findings if f.status == "warn" and not f.kind.endswith("canary")]
+    if not open_:
+        return "the A/A canary is inconclusive: the machine was noisy"
+    if any(f.details.get(TOO_NOISY) for f in open_):
+        return (
+            "too noisy to judge here; rerun on a quieter machine or record A/A history (`mlgate calibrate`)"
+        )
+    runs = [int(f.details[MORE_RUNS]) for f in open_ if MORE_RUNS in f.details]
+    rows = [int(f.details[MORE_ROWS]) for f in open_ if MORE_ROWS in f.details]
+    if runs and min(runs) <= 100:
+        return f"{len(open_)} inconclusive; {_runs(min(runs))} a side would settle the closest (--plan full)"
+    if runs:
+        return f"{len(open_)} inconclusive; more runs and requests a run would narrow them (--plan full)"
+    if rows:
+        return (
+            f"{len(open_)} inconclusive; about {sig(float(min(rows)))} labelled rows would settle the closest"
+        )
+    return f"{len(open_)} inconclusive: {worst.name}: {short(worst)}"
+
+
+def policy_changes(policy: dict[str, Any], defaults: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(dotted key, value, default) for every policy value that differs from the default."""
+    ours, theirs = _flat(policy), _flat(defaults)
+    return [(k, v, theirs.get(k)) for k, v in ours.items() if k not in theirs or not _same(v, theirs[k])]
+
+
+def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float | int):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+    return bool(a == b)
