@@ -188,4 +188,11 @@ def check_pictures(page: Path, folder: Path) -> list[str]:
         assert screenshot(single.as_uri(), shot, folder / "profile", size="760,1000") == []
         for role, colour in (("baseline", BASE), ("candidate", CAND)):
             assert colour_pixels(shot, colour) > 30, f"picture {name} shows no {role} colour ({colour})"
+        # The data, not only the legend: marks (dots, lines, bars) in both versions' colours, or for a
+        # forest plot of changes, a dot per change.
+        marks = re.findall(r"<(?:circle|path|line|g)\b[^>]*?(?:fill|stroke)='(#[0-9a-f]{6})'", body)
+        if name in ("forest", "differences"):
+            assert body.count("<circle") >= 1, f"picture {name} draws no change"
+        else:
+            assert {BASE, CAND} <= set(marks), f"picture {name} draws data of one version only"
     return found

@@ -145,13 +145,6 @@ def test_psi_of_sorted_arrays_counts_the_same_bins() -> None:
     assert stats.psi(np.sort(base), np.sort(cand), presorted=True) == pytest.approx(expected, rel=1e-12)
 
 
-def test_histogram_counts_as_numpy_does_on_and_beyond_the_edges() -> None:
-    rng = np.random.default_rng(10)
-    edges = np.linspace(-3.3, 2.9, 41)
-    values = np.concatenate([rng.normal(0, 1.5, 50_000), edges, edges + 1e-15, [np.nan, -np.inf, 7.0]])
-    assert np.array_equal(stats.histogram(values, edges), np.histogram(values[np.isfinite(values)], edges)[0])
-
-
 def test_large_sample_ks_p_value_is_within_a_percent_of_scipy() -> None:
     from scipy.stats import ks_2samp
 
@@ -190,3 +183,30 @@ def test_scipy_special_forms_match_scipy_stats() -> None:
         only_a, only_b, p = stats.mcnemar_exact(a, b)
         if only_a + only_b:
             assert p == pytest.approx(sps.binomtest(only_b, only_a + only_b, 0.5).pvalue, rel=1e-9)
+
+
+def test_one_resampling_shared_by_several_statistics_gives_their_own_intervals() -> None:
+    rng = np.random.default_rng(12)
+    a, b, c = rng.exponential(1.0, 30_000), rng.exponential(1.1, 30_000), rng.normal(0, 1, 30_000)
+
+    def ratio(sums: np.ndarray, _: np.ndarray) -> np.ndarray:
+        return np.asarray(sums[1] / sums[0] - 1)
+
+    shared = stats.resample([c, a, b, c**2], resamples=500, seed=4).take([1, 2])
+    alone = stats.resample([a, b], resamples=500, seed=4)
+    assert stats.Bootstrap(shared, ratio, relative=True).interval(0.99) == stats.Bootstrap(
+        alone, ratio, relative=True
+    ).interval(0.99)
+
+
+def test_a_ratio_of_zero_still_gets_an_interval() -> None:
+    """A candidate with no error at all: RMSE ratio - 1 is -1, which has no log."""
+    errors = np.random.default_rng(13).exponential(1.0, 500)
+
+    def ratio(sums: np.ndarray, _: np.ndarray) -> np.ndarray:
+        return np.asarray(sums[1] / sums[0] - 1)
+
+    interval = stats.Bootstrap(stats.resample([errors, np.zeros(500)], 200), ratio, relative=True).interval(
+        0.99
+    )
+    assert interval.estimate == -1 and interval.low <= -1 <= interval.high

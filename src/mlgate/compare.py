@@ -11,17 +11,15 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from mlgate import __version__, stats
+from mlgate import __version__, plots
 from mlgate.checks import join, parity, quality, sequential, served, shift
-from mlgate.checks.asv_timing import asv_findings, batch_curve
-from mlgate.checks.latency import latency_findings, percentile_profile
+from mlgate.checks.asv_timing import asv_findings
+from mlgate.checks.latency import latency_findings
 from mlgate.checks.runs import apply_canary
-from mlgate.evidence import Evidence, Measured, outputs
+from mlgate.evidence import Evidence, Measured
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
 from mlgate.infra import atomic, threads
 from mlgate.infra.errors import MlgateError
@@ -29,7 +27,6 @@ from mlgate.model.tables import read_table
 from mlgate.policy import Policy
 from mlgate.report import Finding, Report
 
-SCATTER_POINTS = 2000
 # Fewest rows both versions must share: PSI's ten bins need a couple of rows each, and a bootstrap
 # interval of fewer rows says more about the draw than about the models.
 MIN_ROWS = 20
@@ -98,9 +95,9 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
         groups = by_id(data, id_col, segment, common)
         findings.append(shift.segment_quality(groups, truth, base.outputs, cand.outputs, task, policy))
     findings += measured(evidence.measured, policy)
-    plots = {
-        **_plots(base.outputs, cand.outputs, truth, task),
-        **_measured_plots(evidence.measured, findings),
+    pictures = {
+        **plots.prediction_plots(base.outputs, cand.outputs, truth, task),
+        **plots.measured_plots(evidence.measured, findings),
     }
     return Report(
         baseline=base.label,
@@ -117,7 +114,7 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
             "policy": policy.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
         },
-        plots=plots,
+        plots=pictures,
     )
 
 
@@ -161,33 +158,6 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
     return findings
 
 
-def _measured_plots(evidence: Measured, findings: list[Finding]) -> dict[str, Any]:
-    """Small data for the speed and latency pictures: the batch-size curve of each version, latency
-    percentiles per version, and where each change falls in this machine's A/A history."""
-    plots: dict[str, Any] = {}
-    if evidence.asv is not None:
-        curves = {
-            "baseline": batch_curve(evidence.asv.baseline),
-            "candidate": batch_curve(evidence.asv.candidate),
-        }
-        if all(curves.values()):
-            plots["batch_curve"] = curves
-    if evidence.load is not None:
-        plots["latency_profile"] = {
-            "baseline": percentile_profile(evidence.load.baseline),
-            "candidate": percentile_profile(evidence.load.candidate),
-        }
-    spread = []
-    for finding in findings:
-        sample = finding.aa_sample()
-        history = list(evidence.history.get(sample[0], ())) if sample else []
-        if sample and len(history) >= 2 and not finding.kind.endswith("canary"):
-            spread.append({"name": finding.name, "d": sample[1], "history": history})
-    if spread:
-        plots["aa"] = spread
-    return plots
-
-
 def _data(evidence: Evidence) -> tuple[pd.DataFrame | None, str]:
     if evidence.data is not None:
         return read_table(evidence.data, "--data"), f"--data {evidence.data}"
@@ -217,25 +187,3 @@ def _feature_parity(base: Side, cand: Side, ids: pd.Index, policy: Policy) -> Fi
     b_steps = [(n, aligned(f, ids)) for n, f in base.steps]
     c_steps = [(n, aligned(f, ids)) for n, f in cand.steps]
     return parity.step_parity(b_steps, c_steps, policy.parity)
-
-
-def _plots(base: pd.DataFrame, cand: pd.DataFrame, truth: pd.Series | None, task: str) -> dict[str, Any]:
-    """Small, precomputed data for the report's plots (renderers only draw)."""
-    b, c = outputs.score(base, task), outputs.score(cand, task)
-    if b is None or c is None:
-        return {}
-    take = np.linspace(0, b.size - 1, min(SCATTER_POINTS, b.size)).astype(int)
-    plots: dict[str, Any] = {"scatter": {"baseline": b[take].tolist(), "candidate": c[take].tolist()}}
-    if truth is not None and task == "regression":
-        y = truth.to_numpy(dtype=float)
-        # Range from the sampled rows (cheap), counts from every row (clipped into the end bins).
-        lo, hi = np.quantile(np.concatenate([y[take] - b[take], y[take] - c[take]]), [0.005, 0.995])
-        edges = np.linspace(lo, hi, 41)
-        counts = {}
-        for name, predicted in (("baseline", b), ("candidate", c)):
-            residual = y - predicted
-            np.clip(residual, lo, hi, out=residual)
-            counts[name] = stats.histogram(residual, edges).tolist()
-            del residual
-        plots["residuals"] = {"edges": edges.tolist(), **counts}
-    return plots

@@ -84,9 +84,9 @@ class Resampled:
     totals: Array  # (columns, 1)
     size: Array  # (1,)
 
-    def take(self, rows: list[int]) -> Resampled:
+    def take(self, columns: list[int]) -> Resampled:
         """The same draws restricted to some of the columns."""
-        return Resampled(self.sums[rows], self.sizes, self.totals[rows], self.size)
+        return Resampled(self.sums[columns], self.sizes, self.totals[columns], self.size)
 
 
 def resample(columns: list[Array], resamples: int = 2000, seed: int = 0) -> Resampled:
@@ -132,7 +132,8 @@ class Bootstrap:
         """
         tail = (1 - confidence) / 2
         low, high = np.quantile(self.samples, [tail, 1 - tail])
-        if self.relative:  # a ratio - 1: the normal interval belongs on the log scale
+        if self.relative and self.point > -1 and np.all(self.samples > -1):
+            # a ratio - 1: the normal interval belongs on the log scale (a zero ratio has no log)
             logs = np.log1p(self.samples)
             centre, half = math.log1p(self.point), z_value(confidence) * float(np.std(logs, ddof=1))
             normal_low, normal_high = math.expm1(centre - half), math.expm1(centre + half)
@@ -274,7 +275,7 @@ def kolmogorov_sf(x: float) -> float:
 
 
 def _largest_gap(own: Array, other: Array, chunk: int) -> float:
-    """The largest |F_own - F_other| at the points of ``own`` (both sorted)."""
+    """The largest |F_own - F_other| at the points of ``own`` (both sorted, finite: NaN is no tie)."""
     d = 0.0
     for start in range(0, own.size, chunk):
         x = own[start : start + chunk]
@@ -308,22 +309,6 @@ def psi(baseline: Array, candidate: Array, bins: int = 10, presorted: bool = Fal
     e = np.maximum(expected / baseline.size, 1e-4)
     a = np.maximum(actual / candidate.size, 1e-4)
     return float(np.sum((a - e) * np.log(a / e)))
-
-
-def histogram(values: Array, edges: Array) -> NDArray[np.intp]:
-    """Counts of ``values`` in bins of equally spaced ``edges``, as ``np.histogram`` counts them.
-
-    The bin is computed from the value, then moved one way or the other where rounding put a value
-    on the wrong side of an edge (numpy's own rule); five times faster than ``np.histogram`` on a
-    million rows because it skips numpy's blockwise sorting.
-    """
-    bins = edges.size - 1
-    inside = values[(values >= edges[0]) & (values <= edges[-1])]
-    index = ((inside - edges[0]) * (bins / (edges[-1] - edges[0]))).astype(np.intp)
-    np.clip(index, 0, bins - 1, out=index)
-    index -= inside < edges[index]
-    index += (inside >= edges[index + 1]) & (index != bins - 1)
-    return np.bincount(index, minlength=bins)
 
 
 def rows_to_settle(n: int, se: float, distance: float, confidence: float) -> int | None:

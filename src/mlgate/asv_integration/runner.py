@@ -20,6 +20,11 @@ from mlgate.infra.errors import MlgateError
 LAUNCH_METHOD = "forkserver"
 
 
+def launch_method(config: dict[str, object]) -> str:
+    """The repo's own choice when its asv.conf.json makes one, else the forkserver."""
+    return str(config.get("launch_method") or LAUNCH_METHOD)
+
+
 def private_config(repo: Path, folder: Path) -> Path:
     """asv.conf.json of ``repo`` with results, HTML and environments under ``folder``."""
     repo, folder = repo.resolve(), folder.resolve()
@@ -28,7 +33,7 @@ def private_config(repo: Path, folder: Path) -> Path:
         raise MlgateError(f"{source} is missing; run `mlgate init` in your repo to write it")
     config = json.loads(source.read_text(encoding="utf-8"))
     config.update(
-        launch_method=config.get("launch_method", LAUNCH_METHOD),
+        launch_method=launch_method(config),
         repo=str(repo),
         benchmark_dir=str(repo / "benchmarks"),
         results_dir=str(folder / "results"),
@@ -98,7 +103,7 @@ def run_commits(repo: Path, commits: list[str], bench: str, env: dict[str, str] 
         "--record-samples",
         "--interleave-rounds",
         "--launch-method",
-        settings.get("launch_method", LAUNCH_METHOD),
+        launch_method(settings),
         "--machine",
         machine,
         *_bench(bench),

@@ -7,7 +7,8 @@ The binding (what ``mlgate init`` writes) is a few lines per file::
 
 Concrete benchmarks are mostly data (params, sizes, sample plan). When asv runs what:
 - ``setup_cache`` once per benchmark class and environment (its result is pickled to every process);
-- ``setup`` once per parameter combination and per round, in a fresh process, before the samples;
+- ``setup`` once per parameter combination and per round, in a process of its own (forked from the
+  one that imported the suite, under ``launch_method: "forkserver"``), before the samples;
 - ``time_*`` ``repeat`` x ``number`` times per round; ``track_*`` and ``peakmem_*`` once per round.
 
 asv's forkserver (``launch_method``) imports the suite once per environment and forks each of those

@@ -170,7 +170,8 @@ def _shown(change: float, absolute: bool, sign: bool = True) -> str:
 
 def _curve(base: CommitResults, cand: CommitResults, policy: Policy) -> list[RunValues]:
     """Per-call overhead (ms) and per-row cost (µs) per round, from the batch-size curve."""
-    fits = [_fit_rounds(results) for results in (base, cand)]
+    curves = [curve_rounds(results) for results in (base, cand)]
+    fits = [fit_rounds(*c) if c is not None else None for c in curves]
     if any(f is None for f in fits):
         return []
     (a_b, b_b), (a_c, b_c) = fits  # type: ignore[misc]
@@ -181,7 +182,7 @@ def _curve(base: CommitResults, cand: CommitResults, policy: Policy) -> list[Run
     ]
 
 
-def _curve_rounds(results: CommitResults) -> tuple[np.ndarray, np.ndarray] | None:
+def curve_rounds(results: CommitResults) -> tuple[np.ndarray, np.ndarray] | None:
     """Batch sizes and the per-round seconds of a predict call at each (rounds x sizes)."""
     curve = sorted(
         (float(m.params.get("rows", "nan")), m.rounds)
@@ -193,11 +194,8 @@ def _curve_rounds(results: CommitResults) -> tuple[np.ndarray, np.ndarray] | Non
     return np.array([r for r, _ in curve]), np.array([r for _, r in curve]).T
 
 
-def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | None:
-    curve = _curve_rounds(results)
-    if curve is None:
-        return None
-    rows, times = curve
+def fit_rounds(rows: np.ndarray, times: np.ndarray) -> tuple[list[float], list[float]] | None:
+    """Per round, the per-call overhead a (ms) and per-row cost b (µs) of ``time = a + b x rows``."""
     overhead, per_row = [], []
     for seconds in times:
         a, b = stats.relative_line_fit(rows, seconds)
@@ -206,18 +204,3 @@ def _fit_rounds(results: CommitResults) -> tuple[list[float], list[float]] | Non
     if min(overhead) <= 0 or min(per_row) <= 0:
         return None
     return overhead, per_row
-
-
-def batch_curve(results: CommitResults) -> dict[str, Any] | None:
-    """For the report's picture: each round's milliseconds per call at each batch size, and the
-    line ``a + b x rows`` with the median of the per-round fits."""
-    curve, fits = _curve_rounds(results), _fit_rounds(results)
-    if curve is None or fits is None:
-        return None
-    rows, times = curve
-    return {
-        "rows": rows.tolist(),
-        "rounds_ms": (times * 1000).tolist(),
-        "overhead_ms": float(np.median(fits[0])),
-        "per_row_us": float(np.median(fits[1])),
-    }

@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from mlgate import stats
 from mlgate.checks.runs import RunValues, judge_all
 from mlgate.policy import Policy
@@ -18,7 +16,6 @@ from mlgate.report.model import RECOMMENDED_REQUESTS, THIN_RUNS
 # Requests a run needs for a tail percentile to mean something (docs/design.md, sample plans).
 MIN_REQUESTS = {"p50": 100, "p95": 1000, "p99": 2000}
 QUANTILE = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
-PROFILE = ("p50", "p90", "p95", "p99", "p99.9")  # the percentiles the report draws per version
 
 
 def latency_findings(
@@ -133,28 +130,3 @@ def _thin_runs(finding: Finding, runs: list[dict[str, Any]]) -> Finding:
         message = f"too few requests per run to judge {parts[1]} (at least {needs:,} needed): {message}"
         return replace(finding, status="warn", message=message, details={**details, "too_thin": True})
     return replace(finding, message=message, details=details)
-
-
-def percentile_profile(runs: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
-    """For the report's picture: per endpoint and percentile, [centre, low, high] in ms over the runs.
-
-    The run is the unit: the geometric mean of the runs' values with its 95% t interval; a single
-    run gives its own value and its quantile interval (when it holds enough requests)."""
-    endpoints = sorted({n for r in runs for n in r["endpoints"] if n != "all"})
-    profile: dict[str, dict[str, list[float]]] = {}
-    for endpoint in endpoints:
-        shown: dict[str, list[float]] = {}
-        for q in PROFILE:
-            cells = [r["endpoints"].get(endpoint, {}).get("latency", {}).get(q) for r in runs]
-            values = [float(c["ms"]) for c in cells if c and c.get("ms", 0) > 0]
-            if len(values) >= 2:
-                logs = [math.log(v) for v in values]
-                mean, se, df = stats.mean_t(np.asarray(logs))
-                half = stats.t_quantile(0.975, df) * se
-                shown[q] = [math.exp(mean), math.exp(mean - half), math.exp(mean + half)]
-            elif len(values) == 1:
-                ci = next(c for c in cells if c).get("ci95") or [values[0], values[0]]
-                shown[q] = [values[0], float(ci[0]), float(ci[1])]
-        if shown:
-            profile[endpoint] = shown
-    return profile

@@ -11,9 +11,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
-from mlgate.report.model import HIGHER_IS_BETTER, RUNS_BASELINE, RUNS_CANDIDATE, Finding
-from mlgate.report.numbers import percent, sig
-from mlgate.report.summary import amount, relative
+from mlgate.report.model import RUNS_BASELINE, RUNS_CANDIDATE, Finding
+from mlgate.report.numbers import sig
 
 COLOURS = {
     "pass": "#1a7f37",
@@ -38,7 +37,7 @@ def figure(name: str, svg: str, caption: str, width: float = W, height: float = 
     )
 
 
-def _scale(lo: float, hi: float, out_lo: float, out_hi: float) -> Callable[[float], float]:
+def scale(lo: float, hi: float, out_lo: float, out_hi: float) -> Callable[[float], float]:
     span = (hi - lo) or 1.0
     return lambda v: out_lo + (v - lo) / span * (out_hi - out_lo)
 
@@ -76,7 +75,7 @@ def _y_log_axis(
     lo: float, hi: float, top: float, bottom: float, unit: str
 ) -> tuple[Callable[[float], float], str]:
     """A log scale on y with labelled ticks; returns the scale and its SVG."""
-    sy = _scale(math.log(lo), math.log(hi), bottom, top)
+    sy = scale(math.log(lo), math.log(hi), bottom, top)
     marks = "".join(
         f"<line x1='{LEFT - 4}' y1='{y:.1f}' x2='{LEFT}' y2='{y:.1f}' stroke='{GRID}'/>"
         f"<text x='{LEFT - 6}' y='{y + 4:.1f}' text-anchor='end'>{t:g}{unit}</text>"
@@ -90,7 +89,7 @@ def scatter(data: dict[str, list[float]] | None) -> str:
         return ""
     b, c = data["baseline"], data["candidate"]
     lo, hi = min(min(b), min(c)), max(max(b), max(c))
-    sx, sy = _scale(lo, hi, LEFT, W - 10), _scale(lo, hi, H - PAD, 10)
+    sx, sy = scale(lo, hi, LEFT, W - 10), scale(lo, hi, H - PAD, 10)
     dots = "".join(f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='1.6'/>" for x, y in zip(b, c, strict=True))
     svg = (
         _axes("baseline prediction", "candidate prediction", (BASE, CAND))
@@ -107,7 +106,7 @@ def residuals(data: dict[str, list[float]] | None) -> str:
         return ""
     edges, b, c = data["edges"], data["baseline"], data["candidate"]
     top = max(max(b), max(c)) or 1
-    sx, sy = _scale(edges[0], edges[-1], LEFT, W - 10), _scale(0, top, H - PAD, 10)
+    sx, sy = scale(edges[0], edges[-1], LEFT, W - 10), scale(0, top, H - PAD, 10)
 
     def path(counts: list[float]) -> str:
         points = [f"M{sx(edges[0]):.1f},{sy(0):.1f}"]
@@ -127,164 +126,19 @@ def residuals(data: dict[str, list[float]] | None) -> str:
     return figure("residuals", svg, "Residual distributions on the same rows")
 
 
-def _measured(finding: Finding) -> bool:
-    """A judged change of quality, speed or latency (A/A canaries included) with a threshold."""
-    kind = finding.kind.removesuffix(" canary")
-    return (
-        kind in ("quality", "timing", "latency")
-        and finding.threshold is not None
-        and finding.status != "skip"
-    )
-
-
-def _label(name: str, most: int = 38) -> str:
-    """A metric's name to fit beside a forest plot, cut in the middle: its end holds the parameters."""
-    name = name.removeprefix("asv ")
-    return name if len(name) <= most else f"{name[: most // 2 - 1]}…{name[-(most // 2) :]}"
-
-
-def _too_wide(finding: Finding) -> bool:
-    if finding.ci is None or not relative(finding):
-        return False
-    low, high = finding.ci
-    return low <= -1 or (1 + high) / (1 + low) > 10
-
-
-def _worse_sign(finding: Finding) -> float:
-    higher = finding.details.get(HIGHER_IS_BETTER)
-    if finding.kind == "quality":
-        higher = finding.details.get(HIGHER_IS_BETTER, (finding.threshold or 0) < 0)
-    return -1.0 if higher else 1.0
-
-
-def forest(findings: Sequence[Finding]) -> str:
-    """Every relative timing, latency and quality change on one log-ratio axis, worse to the right:
-    the estimate and its interval per metric, the band within the minimum effect (or margin) shaded."""
-    rows = [f for f in findings if _measured(f) and f.change is not None and relative(f) and f.change > -1]
-    if not rows:
-        return ""
-
-    def position(f: Finding, value: float) -> float:
-        return _worse_sign(f) * math.log1p(max(value, -0.999))
-
-    # The axis fits the estimates, thresholds and informative intervals; an interval spanning more
-    # than a factor of ten (too few runs to estimate) runs off it into an arrow.
-    ends = [abs(position(f, v)) for f in rows for v in (f.change or 0, abs(f.threshold or 0))]
-    ends += [abs(position(f, v)) for f in rows if not _too_wide(f) for v in f.ci or ()]
-    extent = min(max(max(ends) * 1.1, math.log(1.1)), WIDEST)
-    nice = (0, 1, 2, 5, 10, 20, 30, 50, 100, 200, 400, 700)
-    ticks = [math.log1p(p / 100) for p in nice] + [math.log1p(-p / 100) for p in nice if 0 < p < 100]
-    return _forest_figure(
-        "forest",
-        rows,
-        position,
-        [-extent, extent],
-        lambda x: percent(math.expm1(x), sign=True),
-        [t for t in ticks if abs(t) <= extent],
-        "Change of candidate vs baseline (log scale, worse to the right); shaded: within the minimum "
-        "effect or margin; colour: status; dashed: too few runs to estimate",
-    )
-
-
-def differences(findings: Sequence[Finding]) -> str:
-    """Changes measured as differences (R², accuracy, error rate, ...), worse to the right."""
-    rows = [f for f in findings if _measured(f) and f.change is not None and not relative(f)]
-    if not rows:
-        return ""
-    span = max(max(abs(v) for f in rows for v in (f.change or 0, *(f.ci or ()), f.threshold or 0)), 1e-12)
-    span *= 1.1
-
-    def position(f: Finding, value: float) -> float:
-        return _worse_sign(f) * value
-
-    ticks = [-span / 1.1, 0.0, span / 1.1]
-    return _forest_figure(
-        "differences",
-        rows,
-        position,
-        [-span, span],
-        lambda x: sig(x, sign=True),
-        ticks,
-        "Changes in metric units (worse to the right); shaded: within the minimum effect or margin",
-    )
-
-
-def _forest_figure(
-    name: str,
-    rows: Sequence[Finding],
-    position: Callable[[Finding, float], float],
-    limits: list[float],
-    tick_label: Callable[[float], str],
-    ticks: list[float],
-    caption: str,
-) -> str:
-    width, height = 720, 46 + ROW_H * len(rows) + 30
-    sx = _scale(limits[0], limits[1], LABEL_W, width - 20)
-
-    def x(value: float) -> float:
-        return sx(min(max(value, limits[0]), limits[1]))
-
-    parts = [
-        f"<text x='{x(0):.1f}' y='14' text-anchor='middle' style='fill:{BASE}'>baseline</text>",
-        f"<text x='{width - 20}' y='14' text-anchor='end' style='fill:{CAND}'>candidate worse →</text>",
-        f"<text x='{LABEL_W}' y='14' style='fill:{CAND}'>← candidate better</text>",
-    ]
-    for k, f in enumerate(rows):
-        y = 34 + k * ROW_H
-        assert f.change is not None
-        threshold = abs(f.threshold or 0)
-        band = (
-            sorted(position(f, v) for v in (-threshold, threshold))
-            if relative(f)
-            else [-threshold, threshold]
-        )
-        colour = COLOURS[f.status]
-        label = _label(f.name)
-        parts.append(
-            f"<rect x='{x(band[0]):.1f}' y='{y - 7}' width='{x(band[1]) - x(band[0]):.1f}' height='14' "
-            f"fill='{BAND}'/><text x='8' y='{y + 4}'>{escape(label)}</text>"
-        )
-        if f.ci is not None:
-            low, high = sorted(position(f, v) for v in f.ci)
-            dash = " stroke-dasharray='5 3'" if _too_wide(f) else ""
-            parts.append(
-                f"<line x1='{x(low):.1f}' y1='{y}' x2='{x(high):.1f}' y2='{y}' stroke='{colour}' "
-                f"stroke-width='2.5'{dash}>"
-                f"<title>{escape(f.name)}: {escape(amount(f, f.change))} ({escape(amount(f, f.ci[0]))} to "
-                f"{escape(amount(f, f.ci[1]))})</title></line>"
-            )
-            for end, edge in ((low, limits[0]), (high, limits[1])):
-                if (end < edge) if edge < 0 else (end > edge):  # cut at the axis: an arrow says so
-                    tip, back = x(edge), x(edge) + (6 if edge < 0 else -6)
-                    parts.append(
-                        f"<path d='M{back:.1f},{y - 4}L{tip:.1f},{y}L{back:.1f},{y + 4}' fill='{colour}'/>"
-                    )
-        parts.append(f"<circle cx='{x(position(f, f.change)):.1f}' cy='{y}' r='4' fill='{colour}'/>")
-    bottom = 34 + ROW_H * len(rows)
-    parts.append(f"<line x1='{x(0):.1f}' y1='22' x2='{x(0):.1f}' y2='{bottom - 6}' stroke='{BASE}'/>")
-    shown: list[float] = []
-    for t in sorted(ticks, key=abs):  # zero first, then outwards, skipping labels that would collide
-        if any(abs(x(t) - x(u)) < 48 for u in shown):
-            continue
-        shown.append(t)
-        parts.append(
-            f"<line x1='{x(t):.1f}' y1='{bottom - 6}' x2='{x(t):.1f}' y2='{bottom}' stroke='{GRID}'/>"
-            f"<text x='{x(t):.1f}' y='{bottom + 12}' text-anchor='middle'>{escape(tick_label(t))}</text>"
-        )
-    return figure(name, "".join(parts), caption, width, height)
-
-
 def batch_curve(data: dict[str, Any] | None) -> str:
     """Milliseconds per predict call against rows per call, both versions: each asv round a point,
     and the fitted line a + b x rows, so per-call overhead (left) and per-row cost (right) show."""
     if not data or not all(data.get(role) for role in ("baseline", "candidate")):
         return ""
     sides = [(data["baseline"], BASE, 0.92), (data["candidate"], CAND, 1.08)]
-    rows = data["baseline"]["rows"]
+    rows = sorted({n for side, _, _ in sides for n in side["rows"]})
     values = [v for side, _, _ in sides for round_ms in side["rounds_ms"] for v in round_ms if v > 0]
+    if not values or min(rows) <= 0:
+        return ""
     lo_y, hi_y = min(values) / 1.3, max(values) * 1.3
     lo_x, hi_x = min(rows) / 1.5, max(rows) * 1.5
-    sx_log = _scale(math.log(lo_x), math.log(hi_x), LEFT + 10, W - 10)
+    sx_log = scale(math.log(lo_x), math.log(hi_x), LEFT + 10, W - 10)
     sy, y_marks = _y_log_axis(lo_y, hi_y, 10, H - PAD, " ms")
     parts = [_axes("rows per call (log)", "ms per call (log)"), y_marks]
     for t in [
@@ -328,9 +182,11 @@ def latency_profile(data: dict[str, Any] | None) -> list[str]:
         names = [q for q in base[endpoint] if q in cand[endpoint]]
         if not names:
             continue
-        cells = [v for side in (base, cand) for q in names for v in side[endpoint][q] if v > 0]
+        cells = [
+            v for side in (base, cand) for q in names for v in side[endpoint][q] if v is not None and v > 0
+        ]
         sy, y_marks = _y_log_axis(min(cells) / 1.2, max(cells) * 1.2, 10, H - PAD, " ms")
-        sx = _scale(-0.5, len(names) - 0.5, LEFT + 10, W - 10)
+        sx = scale(-0.5, len(names) - 0.5, LEFT + 10, W - 10)
         parts = [_axes("percentile", "latency (log)"), y_marks]
         for k, q in enumerate(names):
             parts.append(f"<text x='{sx(k):.1f}' y='{H - PAD + 14}' text-anchor='middle'>{q}</text>")
@@ -340,12 +196,16 @@ def latency_profile(data: dict[str, Any] | None) -> list[str]:
                 centre, low, high = side[endpoint][q]
                 cx = sx(k + shift)
                 line.append(f"{'M' if k == 0 else 'L'}{cx:.1f},{sy(centre):.1f}")
-                tip = f"{q} {sig(centre)} ms ({sig(low)} to {sig(high)})"
-                parts.append(
-                    f"<line x1='{cx:.1f}' y1='{sy(max(low, 1e-9)):.1f}' x2='{cx:.1f}' y2='{sy(high):.1f}' "
-                    f"stroke='{colour}' stroke-width='2'/><circle cx='{cx:.1f}' cy='{sy(centre):.1f}' "
-                    f"r='3.5' fill='{colour}'><title>{tip}</title></circle>"
-                )
+                tip = f"{q} {sig(centre)} ms"
+                if low is not None and high is not None:  # a single run without an interval has none
+                    tip += f" ({sig(low)} to {sig(high)})"
+                    y1, y2 = sy(max(low, 1e-9)), sy(high)
+                    parts.append(
+                        f"<line x1='{cx:.1f}' y1='{y1:.1f}' x2='{cx:.1f}' y2='{y2:.1f}' stroke='{colour}' "
+                        "stroke-width='2'/>"
+                    )
+                dot = f"<circle cx='{cx:.1f}' cy='{sy(centre):.1f}' r='3.5' fill='{colour}'>"
+                parts.append(f"{dot}<title>{tip}</title></circle>")
             parts.append(f"<path d='{''.join(line)}' fill='none' stroke='{colour}' stroke-opacity='0.5'/>")
         parts.append(_legend(LEFT + 16, 22))
         figures.append(
@@ -375,7 +235,7 @@ def run_order(findings: Sequence[Finding]) -> list[str]:
             continue
         runs = max(max(len(b), len(c)) for b, c in series.values())
         sy, y_marks = _y_log_axis(min(values) / 1.2, max(values) * 1.2, 10, H - PAD, " ms")
-        sx = _scale(-0.5, 2 * runs - 0.5, LEFT + 10, W - 10)
+        sx = scale(-0.5, 2 * runs - 0.5, LEFT + 10, W - 10)
         parts = [_axes("run, in the order made (baseline, candidate, ...)", "latency (log)"), y_marks]
         for q, (b, c) in sorted(series.items()):
             dash = "" if q == "p95" else " stroke-dasharray='4 3'"
@@ -396,34 +256,3 @@ def run_order(findings: Sequence[Finding]) -> list[str]:
             figure("run-order", "".join(parts), f"{endpoint}: each run's p50 and p95, in run order")
         )
     return figures
-
-
-def aa_spread(data: list[dict[str, Any]] | None) -> str:
-    """Where each comparison falls among this machine's earlier A/A (old vs old) comparisons."""
-    if not data:
-        return ""
-    width, height = 720, 46 + ROW_H * len(data) + 30
-    values = [v for row in data for v in (*row["history"], row["d"])]
-    limit = max(max(abs(v) for v in values) * 1.15, math.log(1.02))
-    sx = _scale(-limit, limit, LABEL_W, width - 20)
-    parts = [
-        f"<text x='{LABEL_W}' y='14' style='fill:{BASE}'>● earlier A/A comparisons</text>",
-        f"<text x='{width - 20}' y='14' text-anchor='end' style='fill:{CAND}'>● this comparison</text>",
-    ]
-    for k, row in enumerate(data):
-        y = 34 + k * ROW_H
-        dots = "".join(f"<circle cx='{sx(v):.1f}' cy='{y}' r='2.5'/>" for v in row["history"])
-        parts.append(
-            f"<text x='8' y='{y + 4}'>{escape(_label(row['name']))}</text>"
-            f"<g fill='{BASE}' fill-opacity='0.5'>{dots}</g>"
-            f"<circle cx='{sx(row['d']):.1f}' cy='{y}' r='4.5' fill='{CAND}'/>"
-        )
-    bottom = 34 + ROW_H * len(data)
-    for t in (-limit / 1.15, 0.0, limit / 1.15):
-        label = percent(math.expm1(t), sign=True)
-        parts.append(f"<text x='{sx(t):.1f}' y='{bottom + 12}' text-anchor='middle'>{label}</text>")
-    parts.append(f"<line x1='{sx(0):.1f}' y1='22' x2='{sx(0):.1f}' y2='{bottom - 6}' stroke='{GRID}'/>")
-    caption = (
-        "This comparison's change (worse to the right) among the machine's A/A history for the same design"
-    )
-    return figure("aa-spread", "".join(parts), caption, width, height)

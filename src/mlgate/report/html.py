@@ -7,11 +7,11 @@ import json
 from html import escape
 
 from mlgate.policy import DEFAULTS
-from mlgate.report import figures
+from mlgate.report import figures, forest
 from mlgate.report.figures import COLOURS
 from mlgate.report.model import STATUS_ORDER, Report
 from mlgate.report.summary import WORDS, next_steps, policy_changes, sections, short
-from mlgate.report.text import headline
+from mlgate.report.text import COUNTED, headline
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#1f2328;padding:0 1em}
@@ -72,14 +72,15 @@ def _summary(report: Report) -> str:
     for section in sections(report):
         worst = section.worst
         shown = f"{worst.name}: {short(worst)}" if worst is not None else ""
-        counts = "".join(f"<td class='n'>{section.count(s)}</td>" for s in ("pass", "warn", "fail"))
+        counts = "".join(f"<td class='n'>{section.count(s)}</td>" for s in COUNTED)
         rows.append(
             f"<tr><td>{escape(section.title)}</td><td>{_badge(section.status)}</td>{counts}"
             f"<td>{escape(shown)}</td></tr>"
         )
     table = (
-        "<table class='summary'><tr><th>section</th><th>status</th><th class='n'>pass</th>"
-        "<th class='n'>inconclusive</th><th class='n'>regression</th><th>worst finding</th></tr>"
+        "<table class='summary'><tr><th>section</th><th>status</th>"
+        + "".join(f"<th class='n'>{WORDS[s]}</th>" for s in COUNTED)
+        + "<th>worst finding</th></tr>"
         + "".join(rows)
         + "</table>"
     )
@@ -95,12 +96,12 @@ def _summary(report: Report) -> str:
 def _pictures(report: Report) -> str:
     plots = report.plots
     drawn = [
-        figures.forest(report.checks),
-        figures.differences(report.checks),
+        forest.forest(report.checks),
+        forest.differences(report.checks),
         figures.batch_curve(plots.get("batch_curve")),
         *figures.latency_profile(plots.get("latency_profile")),
         *figures.run_order(report.checks),
-        figures.aa_spread(plots.get("aa")),
+        forest.aa_spread(plots.get("aa")),
         figures.scatter(plots.get("scatter")),
         figures.residuals(plots.get("residuals")),
     ]

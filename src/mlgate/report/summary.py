@@ -73,7 +73,7 @@ class Section:
 
     @property
     def status(self) -> str:
-        """The worst status, or "skip" when nothing in the section was measured."""
+        """The status of its worst finding."""
         return self.worst.status if self.worst is not None else "skip"
 
     def count(self, status: str) -> int:
@@ -97,8 +97,30 @@ def _worse_by(finding: Finding) -> float:
     """How far a finding's change is on its worse side, in units of its threshold (0 when unknown)."""
     if finding.change is None or not finding.threshold:
         return 0.0
-    sign = -1.0 if finding.details.get(HIGHER_IS_BETTER) else 1.0
-    return sign * finding.change / abs(finding.threshold)
+    return worse_sign(finding) * finding.change / abs(finding.threshold)
+
+
+def worse_sign(finding: Finding) -> float:
+    """+1 when a higher value is worse (time, error), -1 when it is better (R², throughput)."""
+    return -1.0 if finding.details.get(HIGHER_IS_BETTER) else 1.0
+
+
+def measured(finding: Finding) -> bool:
+    """A judged change of quality, speed or latency (A/A canaries included), with its threshold."""
+    kind = finding.kind.removesuffix(" canary")
+    return (
+        kind in ("quality", "timing", "latency")
+        and finding.change is not None
+        and finding.threshold is not None
+    )
+
+
+def too_wide(finding: Finding) -> bool:
+    """A relative interval spanning more than a factor of ten: too few runs to estimate the change."""
+    if finding.ci is None or not relative(finding):
+        return False
+    low, high = finding.ci
+    return low <= -1 or (1 + high) / (1 + low) > TOO_WIDE
 
 
 def relative(finding: Finding) -> bool:
@@ -124,16 +146,14 @@ def interval_words(finding: Finding) -> str:
     """ "(-45% to +72%)", or "(too few runs to estimate)" when the interval spans over a factor of 10."""
     if finding.ci is None:
         return ""
-    low, high = finding.ci
-    if relative(finding) and (low <= -1 or (1 + high) / (1 + low) > TOO_WIDE):
+    if too_wide(finding):
         return " (too few runs to estimate)"
-    return f" ({amount(finding, low)} to {amount(finding, high)})"
+    return f" ({amount(finding, finding.ci[0])} to {amount(finding, finding.ci[1])})"
 
 
 def short(finding: Finding) -> str:
     """One sentence: the change, its interval and what it means, or the message's first clause."""
-    measured = finding.kind in ("quality",) or finding.kind.startswith(("timing", "latency"))
-    if not measured or finding.change is None or finding.status in ("skip", "error"):
+    if not measured(finding) or finding.change is None or finding.status in ("skip", "error"):
         return _first_clause(finding.message)
     head = f"{amount(finding, finding.change)}{interval_words(finding)}"
     return f"{head}: {_reason(finding)}"
@@ -146,13 +166,13 @@ def _reason(finding: Finding) -> str:
     if finding.status == "fail":
         return f"worse beyond {limit}"
     if finding.status == "pass":
-        if finding.ci is not None and _entirely_better(finding):
+        if _entirely_better(finding):
             return "better"
-        return f"within {limit}" if finding.ci is not None or finding.threshold else "unchanged"
+        return f"within {limit}"
     if details.get(TOO_NOISY):
         return "too noisy to judge (the A/A canary moved)"
     if THIN_RUNS in details and RECOMMENDED_REQUESTS in details:
-        return f"too few requests per run to tell; {details['recommended_requests']:,}+ needed"
+        return f"too few requests per run to tell; {details[RECOMMENDED_REQUESTS]:,}+ needed"
     more = details.get(MORE_RUNS)
     if more is not None:
         return f"inconclusive; {_runs(int(more))} per side would settle it"
@@ -163,9 +183,9 @@ def _reason(finding: Finding) -> str:
 
 
 def _entirely_better(finding: Finding) -> bool:
-    assert finding.ci is not None
-    low, high = finding.ci
-    return low > 0 if finding.details.get(HIGHER_IS_BETTER) else high < 0
+    """Better beyond doubt: the whole interval, or a single value without one, on the better side."""
+    low, high = finding.ci if finding.ci is not None else (finding.change or 0.0, finding.change or 0.0)
+    return worse_sign(finding) * (high if worse_sign(finding) > 0 else low) < 0
 
 
 def _runs(more: int) -> str:
@@ -188,13 +208,19 @@ def next_steps(report: Report) -> list[str]:
     return steps
 
 
+# What would move each section's limit, and what more evidence each section takes.
+LIMIT = {"quality": "the margin", "speed": "the minimum effect", "latency": "the minimum effect"}
+MORE = {"speed": "asv rounds", "latency": "load runs"}
+
+
 def _advice(section: Section, worst: Finding) -> str:
     if worst.status == "error":
         return f"fix {worst.name}: {_first_clause(worst.message)}"
     if worst.status == "fail":
         regressions = section.count("fail")
         plural = "s" if regressions > 1 else ""
-        return f"{regressions} regression{plural}; fix, or raise the minimum effect if intended"
+        limit = LIMIT.get(section.key, "the parity tolerance")
+        return f"{regressions} regression{plural}; fix, or change {limit} if it is intended"
     if worst.name == "prediction parity":
         return "predictions changed beyond the tolerance; expected when the model changed (quality judges it)"
     if worst.name == "feature parity":
@@ -204,19 +230,20 @@ def _advice(section: Section, worst: Finding) -> str:
     if not open_:
         return "the A/A canary is inconclusive: the machine was noisy"
     if any(f.details.get(TOO_NOISY) for f in open_):
-        return (
-            "too noisy to judge here; rerun on a quieter machine or record A/A history (`mlgate calibrate`)"
-        )
+        return "too noisy to judge here; rerun on a quieter machine, or record A/A history with calibrate"
     runs = [int(f.details[MORE_RUNS]) for f in open_ if MORE_RUNS in f.details]
     rows = [int(f.details[MORE_ROWS]) for f in open_ if MORE_ROWS in f.details]
+    more = MORE.get(section.key, "runs")
     if runs and min(runs) <= 100:
-        return f"{len(open_)} inconclusive; {_runs(min(runs))} a side would settle the closest (--plan full)"
+        closest = _runs(min(runs)).replace("runs", more).replace("run", more[:-1])
+        return f"{len(open_)} inconclusive; {closest} a side would settle the closest"
     if runs:
-        return f"{len(open_)} inconclusive; more runs and requests a run would narrow them (--plan full)"
-    if rows:
         return (
-            f"{len(open_)} inconclusive; about {sig(float(min(rows)))} labelled rows would settle the closest"
+            f"{len(open_)} inconclusive; over 100 more {more} a side each: a bigger plan (check --plan full)"
         )
+    if rows:
+        closest = sig(float(min(rows)))
+        return f"{len(open_)} inconclusive; about {closest} labelled rows would settle the closest"
     return f"{len(open_)} inconclusive: {worst.name}: {short(worst)}"
 
 

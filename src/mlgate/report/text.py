@@ -6,6 +6,8 @@ would settle what is open; every check after it, folded in Markdown and behind -
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -16,6 +18,7 @@ from mlgate.report.summary import WORDS, next_steps, policy_changes, sections, s
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "error": "magenta"}
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "error": "💥"}
+COUNTED = ("pass", "warn", "fail", "error")  # what a section counts (skips are listed, not counted)
 
 
 def headline(report: Report) -> str:
@@ -34,11 +37,9 @@ def print_summary(report: Report, console: Console, every: bool = False) -> None
     style = "bold red" if report.verdict == "regression" else "bold green"
     console.print(f"[{style}]{escape(headline(report))}[/]")
     for section in sections(report):
-        counts = " · ".join(
-            f"{section.count(s)} {WORDS[s]}" for s in ("pass", "warn", "fail", "error") if section.count(s)
-        )
+        counts = ", ".join(f"{section.count(s)} {WORDS[s]}" for s in COUNTED if section.count(s))
         status = f"[{STYLE[section.status]}]{WORDS[section.status]:<13}[/]"
-        console.print(f"{section.title:<29} {status} {counts}", highlight=False)
+        console.print(f"{section.title:<28} {status}{counts}", highlight=False)
         if section.worst is not None:
             worst = f"  {section.worst.name}: {short(section.worst)}"
             console.print(escape(worst), style="dim", overflow="ellipsis", no_wrap=True, highlight=False)
@@ -75,16 +76,15 @@ def markdown(report: Report) -> str:
         f"candidate `{report.candidate}` ({report.meta.get('candidate', {}).get('source', '')}); "
         f"{report.meta.get('rows_compared', 0):,} rows from {report.meta.get('data', '')}.",
         "",
-        "| section | status | pass | inconclusive | regression | worst finding |",
-        "|---|---|---|---|---|---|",
+        "| section | status | " + " | ".join(WORDS[s] for s in COUNTED) + " | worst finding |",
+        "|---|---|---|---|---|---|---|",
     ]
     for section in sections(report):
         worst = section.worst
         shown = f"{worst.name}: {short(worst)}" if worst is not None else ""
-        lines.append(
-            f"| {section.title} | {ICON[section.status]} {WORDS[section.status]} | {section.count('pass')} "
-            f"| {section.count('warn')} | {section.count('fail')} | {_cell(shown)} |"
-        )
+        status = f"{ICON[section.status]} {WORDS[section.status]}"
+        counts = " | ".join(str(section.count(s)) for s in COUNTED)
+        lines.append(f"| {section.title} | {status} | {counts} | {_cell(shown)} |")
     steps = next_steps(report)
     if steps:
         lines += ["", "**Next:**", "", *(f"- {_cell(step)}" for step in steps)]
@@ -131,9 +131,12 @@ def _steps_markdown(report: Report) -> list[str]:
 
 
 def _policy_markdown(report: Report) -> list[str]:
-    changes = policy_changes(report.meta.get("policy", {}), DEFAULTS)
-    if not changes:
-        return ["", "Policy: the defaults."]
-    lines = ["", "| policy | value | default |", "|---|---|---|"]
+    """The settings that differ from the defaults, then the whole policy folded (as in the HTML)."""
+    policy = report.meta.get("policy", {})
+    changes = policy_changes(policy, DEFAULTS)
+    lines = (
+        ["", "| policy | value | default |", "|---|---|---|"] if changes else ["", "Policy: the defaults."]
+    )
     lines += [f"| {key} | {_cell(str(value))} | {_cell(str(default))} |" for key, value, default in changes]
-    return lines
+    folded = ["<details><summary>The full policy</summary>", "", "```json", json.dumps(policy, indent=2)]
+    return [*lines, "", *folded, "```", "</details>"]
