@@ -10,7 +10,7 @@ from mlgate.policy import DEFAULTS
 from mlgate.report import figures, forest
 from mlgate.report.figures import COLOURS
 from mlgate.report.model import STATUS_ORDER, Report
-from mlgate.report.summary import WORDS, next_steps, policy_changes, sections, short
+from mlgate.report.summary import WORDS, named, next_steps, policy_changes, sections, short
 from mlgate.report.text import COUNTED, headline
 
 CSS = """
@@ -71,7 +71,7 @@ def _summary(report: Report) -> str:
     rows = []
     for section in sections(report):
         worst = section.worst
-        shown = f"{worst.name}: {short(worst)}" if worst is not None else ""
+        shown = named(worst) if worst is not None else ""
         counts = "".join(f"<td class='n'>{section.count(s)}</td>" for s in COUNTED)
         rows.append(
             f"<tr><td>{escape(section.title)}</td><td>{_badge(section.status)}</td>{counts}"

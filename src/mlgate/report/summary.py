@@ -159,6 +159,12 @@ def short(finding: Finding) -> str:
     return f"{head}: {_reason(finding)}"
 
 
+def named(finding: Finding) -> str:
+    """ "name: short sentence", without saying the name twice when the sentence starts with it."""
+    sentence = short(finding)
+    return sentence if sentence.startswith(f"{finding.name}:") else f"{finding.name}: {sentence}"
+
+
 def _reason(finding: Finding) -> str:
     details = finding.details
     limit = f"the {amount(finding, abs(finding.threshold or 0), sign=False)}"
@@ -215,7 +221,7 @@ MORE = {"speed": "asv rounds", "latency": "load runs"}
 
 def _advice(section: Section, worst: Finding) -> str:
     if worst.status == "error":
-        return f"fix {worst.name}: {_first_clause(worst.message)}"
+        return f"fix {named(worst)}"
     if worst.status == "fail":
         regressions = section.count("fail")
         plural = "s" if regressions > 1 else ""
@@ -244,7 +250,7 @@ def _advice(section: Section, worst: Finding) -> str:
     if rows:
         closest = sig(float(min(rows)))
         return f"{len(open_)} inconclusive; about {closest} labelled rows would settle the closest"
-    return f"{len(open_)} inconclusive: {worst.name}: {short(worst)}"
+    return f"{len(open_)} inconclusive: {named(worst)}"
 
 
 def policy_changes(policy: dict[str, Any], defaults: dict[str, Any]) -> list[tuple[str, Any, Any]]:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from mlgate.policy import DEFAULTS
 from mlgate.report.model import STATUS_ORDER, Report
-from mlgate.report.summary import WORDS, next_steps, policy_changes, sections, short
+from mlgate.report.summary import WORDS, named, next_steps, policy_changes, sections, short
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "error": "magenta"}
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️", "error": "💥"}
@@ -41,7 +41,7 @@ def print_summary(report: Report, console: Console, every: bool = False) -> None
         status = f"[{STYLE[section.status]}]{WORDS[section.status]:<13}[/]"
         console.print(f"{section.title:<28} {status}{counts}", highlight=False)
         if section.worst is not None:
-            worst = f"  {section.worst.name}: {short(section.worst)}"
+            worst = f"  {named(section.worst)}"
             console.print(escape(worst), style="dim", overflow="ellipsis", no_wrap=True, highlight=False)
     steps = next_steps(report)
     if steps:
@@ -81,7 +81,7 @@ def markdown(report: Report) -> str:
     ]
     for section in sections(report):
         worst = section.worst
-        shown = f"{worst.name}: {short(worst)}" if worst is not None else ""
+        shown = named(worst) if worst is not None else ""
         status = f"{ICON[section.status]} {WORDS[section.status]}"
         counts = " | ".join(str(section.count(s)) for s in COUNTED)
         lines.append(f"| {section.title} | {status} | {counts} | {_cell(shown)} |")
