@@ -120,8 +120,9 @@ def test_one_planned_look_judges_as_without_confirming() -> None:
 def test_confirming_looks_on_real_servers_add_runs_and_say_which_look_decided(
     fast_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two duet runs a look of one model against itself: p99 over two runs cannot be decided, so
-    the loop takes every planned look, and no look of the A/A finds a regression."""
+    """Two duet runs a look of one model against itself: a tail percentile over two runs cannot be
+    decided, so the loop takes every planned look; each verdict names the look that decided it, and
+    no look of the A/A finds a regression."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), *sys.path]))
     plan = LoadPlan(
         users=2,
@@ -142,6 +143,12 @@ def test_confirming_looks_on_real_servers_add_runs_and_say_which_look_decided(
     assert len(evidence.load.baseline) == len(evidence.load.candidate) == 6
     assert (tmp_path / "load" / "ab-look-3" / "load.json").is_file()
     findings = {f.metric: f for f in measured(evidence, DEFAULT)}
-    p99 = findings["/predict [1 row] p99"]
-    assert p99.details["look"] == 3 and "look 3 of up to 3: 6 runs a side" in p99.message
+    # Which metric stays open to the last look depends on the machine (a busy one made p99 of four
+    # duet runs decidable once); that some did is why the loop took all three.
+    looked = [f for f in findings.values() if "look" in f.details]
+    assert max(f.details["look"] for f in looked) == 3
+    for finding in looked:
+        k = finding.details["look"]
+        if "design" in finding.details:
+            assert f"look {k} of up to 3: {2 * k} runs a side" in finding.message
     assert not [f.message for f in findings.values() if f.status == "fail"]

@@ -133,7 +133,7 @@ def test_a_command_signalled_after_its_work_keeps_the_result_and_says_so(
 ) -> None:
     """SIGTERM while the summary prints, after the report is written: 143, and the report stays."""
 
-    def signalled(*_: object) -> None:
+    def signalled(*_: object, **__: object) -> None:
         raise interrupts.Interrupted(signal.SIGTERM)
 
     monkeypatch.setattr(text, "print_summary", signalled)
