@@ -139,3 +139,11 @@ def test_sections_follow_what_each_check_measures() -> None:
     }
     for (name, kind), section in cases.items():
         assert summary.section_of(finding(name, kind)) == section
+
+
+def test_next_steps_name_the_evidence_that_would_settle_a_section(regression: Report) -> None:
+    p95 = next(f for f in regression.checks if f.name == "latency /predict [1 row] p95")
+    for more, said in ((2, "2 more load runs a side"), (1, "1 more load run a side")):
+        open_ = replace(p95, status="warn", details={**p95.details, "more_runs_to_settle": more})
+        steps = summary.next_steps(replace(regression, checks=[open_]))
+        assert steps == [f"API latency: 1 inconclusive; {said} would settle the closest"]

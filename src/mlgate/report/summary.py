@@ -194,8 +194,9 @@ def _entirely_better(finding: Finding) -> bool:
     return worse_sign(finding) * (high if worse_sign(finding) > 0 else low) < 0
 
 
-def _runs(more: int) -> str:
-    return "more than 100 more runs" if more > 100 else f"{more} more run{'s' if more > 1 else ''}"
+def _runs(more: int, noun: str = "run") -> str:
+    """ "3 more runs", "1 more asv round", "more than 100 more load runs"."""
+    return f"more than 100 more {noun}s" if more > 100 else f"{more} more {noun}{'s' if more > 1 else ''}"
 
 
 def _first_clause(message: str) -> str:
@@ -216,7 +217,7 @@ def next_steps(report: Report) -> list[str]:
 
 # What would move each section's limit, and what more evidence each section takes.
 LIMIT = {"quality": "the margin", "speed": "the minimum effect", "latency": "the minimum effect"}
-MORE = {"speed": "asv rounds", "latency": "load runs"}
+MORE = {"speed": "asv round", "latency": "load run"}
 
 
 def _advice(section: Section, worst: Finding) -> str:
@@ -239,9 +240,9 @@ def _advice(section: Section, worst: Finding) -> str:
         return "too noisy to judge here; rerun on a quieter machine, or record A/A history with calibrate"
     runs = [int(f.details[MORE_RUNS]) for f in open_ if MORE_RUNS in f.details]
     rows = [int(f.details[MORE_ROWS]) for f in open_ if MORE_ROWS in f.details]
-    more = MORE.get(section.key, "runs")
+    more = MORE.get(section.key, "run")
     if runs and min(runs) <= 100:
-        closest = _runs(min(runs)).replace("runs", more).replace("run", more[:-1])
+        closest = _runs(min(runs), more)
         return f"{len(open_)} inconclusive; {closest} a side would settle the closest"
     if runs:
         return (
