@@ -8,7 +8,8 @@ machine: `mlgate compare baseline.parquet candidate.parquet --data labels.parque
 id join, RMSE/MAE/R² bootstrap intervals, KS and PSI, four report files) and a datacompy script that
 does only the keyed comparison with the same tolerance. Each is a fresh process, start-up included.
 datacompy is not an mlgate dependency: give the interpreter of a virtual environment that has it
-(`python -m venv /tmp/dc && /tmp/dc/bin/pip install datacompy pyarrow`).
+(outside the checkout: `python -m venv ../dc-venv && ../dc-venv/bin/pip install datacompy pyarrow`,
+then `--datacompy-python ../dc-venv/bin/python`).
 """
 
 from __future__ import annotations

@@ -31,12 +31,12 @@ from mlgate.report.model import (
     UNIT,
 )
 from mlgate.report.numbers import percent, sig
+from mlgate.report.summary import TOO_WIDE  # wider than this factor: "too few runs to estimate"
 
 POWER = 0.8  # for the smallest detectable change
 TRIM_FROM = 8  # pairs from which the trimmed mean is used (fewer leave too few degrees of freedom)
 MIN_HISTORY = 5  # A/A comparisons needed before the calibrated rule replaces the t interval
 MAX_HISTORY = 30
-TOO_WIDE = 10.0  # an interval spanning more than this factor is reported as "too few runs to estimate"
 LOG_CAP = 700.0  # exp(700) ~ 1e304, below float64's largest
 MAX_MORE_RUNS = 100  # beyond this many more runs, a message says so instead of a number
 

@@ -24,9 +24,6 @@ COLOURS = {
 BASE, CAND, GRID, BAND, GREY = "#0969da", "#e16f24", "#8c959f", "#eaeef2", "#57606a"
 W, H, PAD = 420, 300, 44
 LEFT = 64  # room for tick labels like "200 ms" left of a y axis
-LABEL_W = 230  # forest plots: room for the metric names on the left
-ROW_H = 18
-WIDEST = math.log(8.0)  # forest axes stop at 8x either way; longer intervals end in an arrow
 
 
 def figure(name: str, svg: str, caption: str, width: float = W, height: float = H) -> str:
