@@ -44,9 +44,12 @@ asv: $(STAMP)
 	$(BIN)/asv publish
 	$(BIN)/python -m mlgate.asv_integration.html results/html
 
-# Times the pytest-benchmark micro-benchmarks (make test runs each once, untimed).
+# Times the pytest-benchmark micro-benchmarks (make test runs each once, untimed) and saves every
+# round to .benchmarks/<machine>/NNNN_$(BENCH_SAVE).json for `mlgate compare --pytest-benchmark-*`.
+BENCH_SAVE ?= bench
 bench: $(STAMP)
-	$(BIN)/pytest tests/perf --benchmark-enable --benchmark-columns=median,iqr,min,max,rounds
+	$(BIN)/pytest tests/perf --benchmark-enable --benchmark-columns=median,iqr,min,max,rounds \
+		--benchmark-save=$(BENCH_SAVE) --benchmark-save-data
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

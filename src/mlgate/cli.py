@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from typer.exceptions import Abort, TyperException
 
 from mlgate.infra import console, interrupts
 from mlgate.infra.errors import MlgateError
+
+if TYPE_CHECKING:
+    from mlgate.evidence import BenchmarkPair
 
 app = typer.Typer(
     add_completion=False,
@@ -37,6 +40,20 @@ ThreadsOption = Annotated[
         "--threads",
         min=0,
         help="BLAS/OpenMP threads while training/predicting; 0 leaves them unpinned.",
+    ),
+]
+BenchBaselineOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pytest-benchmark-baseline",
+        help="pytest-benchmark save (JSON, with --benchmark-save-data) of the baseline; repeat per save.",
+    ),
+]
+BenchCandidateOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pytest-benchmark-candidate",
+        help="pytest-benchmark save (JSON, with --benchmark-save-data) of the candidate; repeat per save.",
     ),
 ]
 TrustPickleOption = Annotated[
@@ -266,8 +283,11 @@ def predict(
 
 @app.command()
 def compare(
-    baseline: Annotated[Path, typer.Argument(help="Artifact folder or predictions file.")],
-    candidate: Annotated[Path, typer.Argument(help="Artifact folder or predictions file.")],
+    baseline: Annotated[
+        Path | None,
+        typer.Argument(help="Artifact folder or predictions file (none: measured evidence only)."),
+    ] = None,
+    candidate: Annotated[Path | None, typer.Argument(help="Artifact folder or predictions file.")] = None,
     data_file: Annotated[
         Path | None,
         typer.Option("--data", help="Labelled rows (.csv/.parquet); default: the spec's holdout."),
@@ -305,13 +325,29 @@ def compare(
         str | None,
         typer.Option("--canary-asv", help="A/A asv pair of this job: REV_A:REV_B with the same code."),
     ] = None,
+    bench_baseline: BenchBaselineOption = None,
+    bench_candidate: BenchCandidateOption = None,
     history_folder: Annotated[
         Path, typer.Option("--calibration", help="A/A history folder (see `mlgate calibrate`).")
     ] = Path("results/calibration"),
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> int:
-    """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input."""
+    """Compare CANDIDATE with BASELINE: exit 0 no regression, 1 regression, 2 bad input.
+
+    Without BASELINE and CANDIDATE, only measured evidence is judged (e.g. two pytest-benchmark saves)."""
+    # Usage errors first: they must not wait for pandas to import.
+    if baseline is not None and candidate is None:
+        raise MlgateError(
+            "BASELINE/CANDIDATE: the candidate is missing; give both (artifact folders or prediction "
+            "files), or neither to judge measured evidence only"
+        )
+    given = (bench_baseline, bench_candidate, asv_results, asv_baseline, asv_candidate)
+    if baseline is None and not any((*given, load_baseline, load_candidate)):  # no evidence at all
+        raise MlgateError(
+            "BASELINE/CANDIDATE: give two artifact folders or prediction files, or measured evidence "
+            "(--pytest-benchmark-*, --asv-*, --load-*) to compare"
+        )
     import mlgate.compare
     from mlgate import calibration
     from mlgate.evidence import Evidence, Measured
@@ -334,6 +370,7 @@ def compare(
     if canary_load and not (load_baseline or load_candidate):
         raise MlgateError("--canary-load: it needs --load-baseline and --load-candidate; give them too")
     asv = asv_canary = load = load_canary = None
+    benchmarks = _benchmark_saves(bench_baseline, bench_candidate)
     if asv_results or asv_baseline or asv_candidate:
         from mlgate.evidence import asv_results as asv_files
 
@@ -364,12 +401,19 @@ def compare(
     evidence = Evidence(
         baseline,
         candidate,
-        spec_for_artifact(spec, baseline),
+        spec_for_artifact(spec, baseline) if baseline is not None else None,
         data_file,
         target,
         id_column,
         trust_pickle,
-        measured=Measured(asv, asv_canary, load, load_canary, calibration.read_history(history_folder)),
+        measured=Measured(
+            asv,
+            asv_canary,
+            load,
+            load_canary,
+            calibration.read_history(history_folder),
+            benchmarks=benchmarks,
+        ),
     )
     with console.err.status("comparing"):
         report = mlgate.compare.run(evidence, policy)
@@ -631,6 +675,8 @@ def calibrate(
     host: Annotated[
         str | None, typer.Option("--host", help="Run an A/A load against this server now.")
     ] = None,
+    bench_baseline: BenchBaselineOption = None,
+    bench_candidate: BenchCandidateOption = None,
     runs: Annotated[int, typer.Option("--runs", min=2, max=50, help="A/A runs per side.")] = 5,
     users: Annotated[int, typer.Option("--users", "-u", min=1, help="Users per run.")] = 2,
     run_time: Annotated[str, typer.Option("--run-time", "-t", help="Length of each run.")] = "10s",
@@ -670,6 +716,7 @@ def calibrate(
         raise MlgateError(
             "--host/--load-baseline: give either a server to load now or earlier runs, not both"
         )
+    benchmarks = _benchmark_saves(bench_baseline, bench_candidate)
     if host:
         with console.err.status("A/A load") as status:
             folder = aa_load.run(
@@ -683,12 +730,13 @@ def calibrate(
         asv = asv_files.read_pair(
             (asv_results, asv_baseline, "--asv-baseline"), (asv_results, asv_candidate, "--asv-candidate")
         )
-    # A/A evidence judged like any comparison, but without history: the history is what it records.
-    findings = mlgate.compare.measured(Measured(asv=asv, load=load), policy)
-    if not findings:
+    if asv is None and load is None and benchmarks is None:
         raise MlgateError(
-            "calibrate: give --host, or --load-baseline/--load-candidate, or the three --asv-* options"
+            "calibrate: give --host, --load-baseline/--load-candidate, the three --asv-* options, or "
+            "--pytest-benchmark-baseline/--pytest-benchmark-candidate (saves of the same code)"
         )
+    # A/A evidence judged like any comparison, but without history: the history is what it records.
+    findings = mlgate.compare.measured(Measured(asv=asv, load=load, benchmarks=benchmarks), policy)
     history = calibration.record(findings, history_folder)
     for finding in findings:
         sample = finding.aa_sample()
@@ -700,6 +748,17 @@ def calibrate(
                 + (" (calibrated rule active)" if len(values) >= 5 else "")
             )
     console.out.print(f"history: {escape(str(calibration.history_path(history_folder)))}")
+
+
+def _benchmark_saves(baseline: list[Path] | None, candidate: list[Path] | None) -> BenchmarkPair | None:
+    """pytest-benchmark saves of both sides, or None when neither was given."""
+    if not (baseline or candidate):
+        return None
+    if not (baseline and candidate):
+        raise MlgateError("--pytest-benchmark-baseline/--pytest-benchmark-candidate: give both")
+    from mlgate.evidence import pytest_benchmark
+
+    return pytest_benchmark.read_pair(baseline, candidate)
 
 
 @app.command()

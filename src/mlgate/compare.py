@@ -2,8 +2,9 @@
 
 Every check is one call from here, in this order: the id join, feature (step) parity, prediction
 parity, served parity, quality, prediction shift (and segments), then the measured evidence: asv
-timings and load latency, each with its A/A canary and this machine's A/A history. Commands only
-turn their flags into an ``Evidence`` (docs/design.md, the one gate); nothing here writes or prints.
+timings, pytest-benchmark saves and load latency, with A/A canaries and this machine's A/A history.
+Commands only turn their flags into an ``Evidence`` (docs/design.md, the one gate); nothing here
+writes or prints. With no prediction evidence at all, the measured evidence is judged alone.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import pandas as pd
 from mlgate import __version__, plots
 from mlgate.checks import join, parity, quality, sequential, served, shift
 from mlgate.checks.asv_timing import asv_findings
+from mlgate.checks.benchmark_timing import benchmark_findings
 from mlgate.checks.latency import latency_findings
 from mlgate.checks.runs import apply_canary
 from mlgate.evidence import Evidence, Measured
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
 from mlgate.infra import atomic, threads
 from mlgate.infra.errors import MlgateError
+from mlgate.model.spec import ModelSpec
 from mlgate.model.tables import read_table
 from mlgate.policy import Policy
 from mlgate.report import Finding, Report
@@ -44,10 +47,14 @@ def run(evidence: Evidence, policy: Policy) -> Report:
 
 def _judged(evidence: Evidence, policy: Policy) -> Report:
     started = time.perf_counter()
+    if evidence.baseline is None or evidence.candidate is None:
+        return _measured_only(evidence, policy, started)
     spec = evidence.spec
+    if spec is None:  # pragma: no cover - every command that gives prediction evidence loads a spec
+        raise MlgateError("--spec: comparing predictions needs a model spec; give --spec MODULE:OBJECT")
     atomic.check_path(evidence.baseline, "BASELINE")
     atomic.check_path(evidence.candidate, "CANDIDATE")
-    data, data_source = _data(evidence)
+    data, data_source = _data(evidence, spec)
     target = evidence.target or spec.target
     if data is not None and target not in data.columns:
         raise MlgateError(
@@ -64,7 +71,7 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
         for path, flag in ((evidence.baseline, "BASELINE"), (evidence.candidate, "CANDIDATE"))
     )
     task = task_of(base, cand, spec)
-    id_col = _id_column(evidence, base, cand)
+    id_col = _id_column(evidence, spec, base, cand)
     data_ids = None
     if data is not None and (base.kind == "predictions" or cand.kind == "predictions"):
         if id_col not in data.columns:
@@ -118,9 +125,38 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
     )
 
 
+def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report:
+    """No prediction evidence: judge the timings and latency alone, named after what measured them."""
+    labels = evidence.measured.labels()
+    if labels is None:
+        raise MlgateError(
+            "BASELINE/CANDIDATE: give two artifact folders or prediction files, or measured evidence "
+            "(--pytest-benchmark-*, --asv-*, --load-*) to compare"
+        )
+    findings = measured(evidence.measured, policy)
+    return Report(
+        baseline=labels[0],
+        candidate=labels[1],
+        checks=findings,
+        meta={
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "mlgate_version": __version__,
+            "task": "",
+            "baseline": {"label": labels[0], "source": "measured evidence"},
+            "candidate": {"label": labels[1], "source": "measured evidence"},
+            "data": "none (measured evidence only)",
+            "rows_compared": 0,
+            "policy": policy.to_dict(),
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+        plots=plots.measured_plots(evidence.measured, findings),
+    )
+
+
 def measured(evidence: Measured, policy: Policy) -> list[Finding]:
-    """asv timings and load latency, each with its A/A canary, judged with this machine's A/A
-    history; the steps the user left out are listed as skipped. (`mlgate calibrate` records these.)"""
+    """asv timings, pytest-benchmark saves and load latency (asv and load with their A/A canary),
+    judged with this machine's A/A history; the steps the user left out are listed as skipped.
+    (`mlgate calibrate` records these.)"""
     findings = [
         Finding(
             name=step,
@@ -138,6 +174,8 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
             aa = evidence.asv_canary
             timing = apply_canary(timing, asv_findings(aa.baseline, aa.candidate, policy, history))
         findings += timing
+    if evidence.benchmarks is not None:
+        findings += benchmark_findings(evidence.benchmarks, policy, history)
     if evidence.load is not None:
         base, cand = evidence.load.baseline, evidence.load.candidate
         looks = evidence.load_looks or (min(len(base), len(cand)),)
@@ -158,21 +196,21 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
     return findings
 
 
-def _data(evidence: Evidence) -> tuple[pd.DataFrame | None, str]:
+def _data(evidence: Evidence, spec: ModelSpec) -> tuple[pd.DataFrame | None, str]:
     if evidence.data is not None:
         return read_table(evidence.data, "--data"), f"--data {evidence.data}"
-    if is_artifact(evidence.baseline) or is_artifact(evidence.candidate):
-        return evidence.spec.holdout_rows(), f"the holdout of {evidence.spec.name}"
+    if any(side is not None and is_artifact(side) for side in (evidence.baseline, evidence.candidate)):
+        return spec.holdout_rows(), f"the holdout of {spec.name}"
     return None, "none (prediction files only)"
 
 
-def _id_column(evidence: Evidence, base: Side, cand: Side) -> str:
+def _id_column(evidence: Evidence, spec: ModelSpec, base: Side, cand: Side) -> str:
     if evidence.id_column:
         return evidence.id_column
     for side in (base, cand):
         if side.manifest:
             return str(side.manifest["id_column"])
-    return evidence.spec.id_column
+    return spec.id_column
 
 
 def _feature_parity(base: Side, cand: Side, ids: pd.Index, policy: Policy) -> Finding:

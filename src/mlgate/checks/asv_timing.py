@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mlgate import stats
-from mlgate.checks.runs import RunValues, judge_all
+from mlgate.checks.runs import RunValues, demote_across_machines, judge_all
 from mlgate.evidence.asv_results import CommitResults, Measurement, check_same_design
 from mlgate.policy import Policy
 from mlgate.report import Finding, Status
@@ -77,9 +77,7 @@ def asv_findings(
     alpha = policy.alpha
     judged = judge_all(timed, alpha, history)
     if not same_machine:
-        for finding in judged:
-            if finding.status == "fail":
-                finding.status, finding.message = "warn", finding.message + " (different machines)"
+        demote_across_machines(judged)
     return findings + judged
 
 

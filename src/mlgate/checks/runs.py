@@ -23,6 +23,7 @@ from mlgate.report.model import (
     AA_D,
     DESIGN_KEY,
     HIGHER_IS_BETTER,
+    MORE_OF,
     MORE_RUNS,
     RUNS_BASELINE,
     RUNS_CANDIDATE,
@@ -57,6 +58,9 @@ class RunValues:
     paired: bool = True
     # A/A history: earlier old-vs-old estimates of this metric with the same design on this machine.
     history: tuple[float, ...] = ()
+    run_noun: str = "run"  # what one more run is to the user: a pytest-benchmark "save"
+    # False when the values are blocks of one process, not runs: more of them would settle nothing.
+    runs_settle: bool = True
 
     @property
     def design_key(self) -> str:
@@ -157,7 +161,7 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         "smallest_detectable": _to_change(values.scale, detectable),
         "family_size": family,
     }
-    if status == "warn" and se > 0 and not calibrated:
+    if status == "warn" and se > 0 and not calibrated and values.runs_settle:
         # Runs that would bring the interval's edge to the minimum effect (or past zero when the
         # change is beyond it); a change within a factor of two of the minimum effect is "close".
         distance = threshold - estimate if estimate < threshold else estimate
@@ -165,16 +169,18 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
             runs = b.size * (t_plain * se / distance) ** 2
             more = max(1, math.ceil(runs - b.size))
             details[MORE_RUNS] = more
+            if values.run_noun != "run":
+                details[MORE_OF] = values.run_noun
             close = 0 < estimate < 2 * threshold
             if more <= MAX_MORE_RUNS:
-                message += f"; about {more} more run(s) per side would settle it"
+                message += f"; about {more} more {values.run_noun}(s) per side would settle it"
             elif close:
                 message += (
-                    f"; more than {MAX_MORE_RUNS} more runs per side: "
+                    f"; more than {MAX_MORE_RUNS} more {values.run_noun}s per side: "
                     "the change sits close to the minimum effect"
                 )
             else:
-                message += f"; more than {MAX_MORE_RUNS} more runs per side would settle it"
+                message += f"; more than {MAX_MORE_RUNS} more {values.run_noun}s per side would settle it"
     return Finding(
         name=values.name,
         kind=values.kind,
@@ -249,6 +255,13 @@ def judge_all(
         )
         for m in metrics
     ]
+
+
+def demote_across_machines(findings: list[Finding]) -> None:
+    """Timings from two machines are not comparable: a would-be regression becomes a warning."""
+    for finding in findings:
+        if finding.status == "fail":
+            finding.status, finding.message = "warn", finding.message + " (different machines)"
 
 
 def apply_canary(findings: list[Finding], canary: list[Finding]) -> list[Finding]:

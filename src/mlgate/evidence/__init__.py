@@ -2,8 +2,9 @@
 
 Each module here owns one file format or source, for reading (and where mlgate writes it, the
 names it writes): prediction sides and their steps (``predictions``), a served API's answers
-(``served``), load-run folders (``load_runs``) and asv result files (``asv_results``). Commands turn
-their flags into an ``Evidence``; ``mlgate.compare.run`` judges it (docs/design.md, the one gate).
+(``served``), load-run folders (``load_runs``), asv result files (``asv_results``) and
+pytest-benchmark saves (``pytest_benchmark``). Commands turn their flags into an ``Evidence``;
+``mlgate.compare.run`` judges it (docs/design.md, the one gate).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # the readers import pandas and more; naming their types cost
     import pandas as pd
 
     from mlgate.evidence.asv_results import CommitResults
+    from mlgate.evidence.pytest_benchmark import BenchmarkSave
     from mlgate.model.spec import ModelSpec
 
 
@@ -34,6 +36,14 @@ class AsvPair:
 
     baseline: CommitResults
     candidate: CommitResults
+
+
+@dataclass(frozen=True)
+class BenchmarkPair:
+    """pytest-benchmark saves of both sides; each save is one pytest process, so one run."""
+
+    baseline: list[BenchmarkSave]
+    candidate: list[BenchmarkSave]
 
 
 @dataclass(frozen=True)
@@ -58,15 +68,30 @@ class Measured:
     # Confirming looks (checks/sequential.py): runs a side after each look, of the planned looks.
     load_looks: tuple[int, ...] = ()
     planned_looks: int = 1
+    benchmarks: BenchmarkPair | None = None  # pytest-benchmark saves (evidence/pytest_benchmark.py)
+
+    def labels(self) -> tuple[str, str] | None:
+        """Names for both sides when no prediction evidence names them: the saves, commits or runs."""
+        if self.benchmarks is not None:
+            base, cand = (
+                side[0].label if len(side) == 1 else f"{side[0].label}..{side[-1].label}"
+                for side in (self.benchmarks.baseline, self.benchmarks.candidate)
+            )
+            return base, cand
+        if self.asv is not None:
+            return self.asv.baseline.commit[:8], self.asv.candidate.commit[:8]
+        if self.load is not None:
+            return "baseline", "candidate"
+        return None
 
 
 @dataclass(frozen=True)
 class Evidence:
     """What the user pointed a comparison at: both versions, the rows, and measured evidence."""
 
-    baseline: Path  # artifact folder or predictions file
-    candidate: Path
-    spec: ModelSpec
+    baseline: Path | None  # artifact folder or predictions file; None: measured evidence only
+    candidate: Path | None
+    spec: ModelSpec | None  # None only when both sides are None (measured evidence only)
     data: Path | None = None  # labelled rows; None: the spec's holdout (artifacts) or none
     target: str | None = None
     id_column: str | None = None

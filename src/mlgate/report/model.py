@@ -16,6 +16,7 @@ UNIT, SCALE = "unit", "scale"  # measured findings: the metric's unit; "log" (a 
 RELATIVE, HIGHER_IS_BETTER = "relative", "higher_is_better"  # change is a ratio - 1; direction
 RUNS_BASELINE, RUNS_CANDIDATE = "baseline_runs", "candidate_runs"  # run-level: values in run order
 MORE_RUNS, MORE_ROWS = "more_runs_to_settle", "rows_to_settle"  # what would settle an inconclusive one
+MORE_OF = "more_of"  # what one of MORE_RUNS is, when not the section's usual (an asv round, a load run)
 THIN_RUNS, RECOMMENDED_REQUESTS = "thin_runs", "recommended_requests"  # latency: runs too short
 TOO_NOISY = "too_noisy"  # the A/A canary tripped, so this kind of verdict cannot fail
 FIRST_DIFFERENCE = "first_difference"  # feature parity: the first step whose output differs
@@ -70,6 +71,11 @@ class Report:
     checks: list[Finding]
     meta: dict[str, Any] = field(default_factory=dict)
     plots: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """Short, for pytest's and debuggers' displays: the verdict and counts, not every check."""
+        shown = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        return f"Report({self.candidate} vs {self.baseline}: {self.verdict}; {shown})"
 
     @property
     def verdict(self) -> Literal["pass", "regression"]:

@@ -13,6 +13,7 @@ from typing import Any
 from mlgate.report.model import (
     FIRST_DIFFERENCE,
     HIGHER_IS_BETTER,
+    MORE_OF,
     MORE_ROWS,
     MORE_RUNS,
     RECOMMENDED_REQUESTS,
@@ -181,7 +182,7 @@ def _reason(finding: Finding) -> str:
         return f"too few requests per run to tell; {details[RECOMMENDED_REQUESTS]:,}+ needed"
     more = details.get(MORE_RUNS)
     if more is not None:
-        return f"inconclusive; {_runs(int(more))} per side would settle it"
+        return f"inconclusive; {_runs(int(more), details.get(MORE_OF, 'run'))} per side would settle it"
     rows = details.get(MORE_ROWS)
     if rows is not None:
         return f"inconclusive; about {sig(float(rows))} rows would settle it"
@@ -238,11 +239,12 @@ def _advice(section: Section, worst: Finding) -> str:
         return "the A/A canary is inconclusive: the machine was noisy"
     if any(f.details.get(TOO_NOISY) for f in open_):
         return "too noisy to judge here; rerun on a quieter machine, or record A/A history with calibrate"
-    runs = [int(f.details[MORE_RUNS]) for f in open_ if MORE_RUNS in f.details]
+    runs = sorted(((int(f.details[MORE_RUNS]), f) for f in open_ if MORE_RUNS in f.details), key=_first)
     rows = [int(f.details[MORE_ROWS]) for f in open_ if MORE_ROWS in f.details]
     more = MORE.get(section.key, "run")
-    if runs and min(runs) <= 100:
-        closest = _runs(min(runs), more)
+    if runs and runs[0][0] <= 100:
+        fewest, closest_finding = runs[0]
+        closest = _runs(fewest, closest_finding.details.get(MORE_OF, more))
         return f"{len(open_)} inconclusive; {closest} a side would settle the closest"
     if runs:
         return (
@@ -252,6 +254,10 @@ def _advice(section: Section, worst: Finding) -> str:
         closest = sig(float(min(rows)))
         return f"{len(open_)} inconclusive; about {closest} labelled rows would settle the closest"
     return f"{len(open_)} inconclusive: {named(worst)}"
+
+
+def _first(pair: tuple[int, Finding]) -> int:
+    return pair[0]
 
 
 def policy_changes(policy: dict[str, Any], defaults: dict[str, Any]) -> list[tuple[str, Any, Any]]:
