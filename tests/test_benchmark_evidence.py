@@ -71,7 +71,7 @@ def test_one_save_a_side_is_judged_once_aa_history_calibrates_it(tmp_path: Path)
     base = _save(tmp_path, "old", {"t.py::f": _rounds(1e-3)})
     slow = _save(tmp_path, "slow", {"t.py::f": _rounds(1.3e-3, seed=1)})
     same = _save(tmp_path, "same", {"t.py::f": _rounds(1e-3, seed=2)})
-    history = {"timing|t.py::f|10x10": [0.005, -0.01, 0.0, 0.008, -0.004]}
+    history = {"timing|t.py::f|10x10 blocks": [0.005, -0.01, 0.0, 0.008, -0.004]}
     assert _judge([base], [slow], history)["t.py::f"].status == "fail"
     calibrated = _judge([base], [same], history)["t.py::f"]
     assert calibrated.status == "pass" and "A/A-calibrated" in calibrated.details["rule"]
@@ -86,7 +86,8 @@ def test_calibrate_records_single_save_a_a_comparisons_and_compare_uses_them(
         same = _save(tmp_path, f"same{k}", {"t.py::f": _rounds(1e-3, seed=10 + k)})
         flags = ["--pytest-benchmark-baseline", str(old), "--pytest-benchmark-candidate", str(same)]
         assert main(["calibrate", *flags, *history]) == 0
-    assert "timing|t.py::f|10x10: 5 A/A comparison(s) (calibrated rule active)" in capsys.readouterr().out
+    recorded = "timing|t.py::f|10x10 blocks: 5 A/A comparison(s) (calibrated rule active)"
+    assert recorded in capsys.readouterr().out
     slow = _save(tmp_path, "slow", {"t.py::f": _rounds(1.3e-3, seed=99)})
     flags = ["--pytest-benchmark-baseline", str(old), "--pytest-benchmark-candidate", str(slow)]
     assert main(["compare", *flags, *history, "--out", str(tmp_path / "report")]) == 1
@@ -109,10 +110,38 @@ def test_a_quoted_pattern_gives_all_saves_of_a_side_in_the_order_they_were_made(
     paths = [_save(tmp_path, f"000{k}_old", {"t.py::f": _rounds(1e-3, seed=k)}) for k in (2, 1)]
     for k, path in enumerate(paths):  # the file named 0002 was made first
         path.write_text(path.read_text().replace("{", f'{{"datetime": "2026-12-0{k + 1}T10:00:00", ', 1))
-    pair = read_pair([tmp_path / "*_old.json"], [paths[0]])
+    new = _save(tmp_path, "0003_new", {"t.py::f": _rounds(1e-3)})
+    pair = read_pair([tmp_path / "*_old.json"], [new])
     assert [s.label for s in pair.baseline] == ["0002_old", "0001_old"]
-    with pytest.raises(MlgateError, match=r"--pytest-benchmark-candidate: .*\*_new.json matches no file"):
-        read_pair([paths[0]], [tmp_path / "*_new.json"])
+    with pytest.raises(MlgateError, match=r"--pytest-benchmark-candidate: .*\*_newer.json matches no file"):
+        read_pair([paths[0]], [tmp_path / "*_newer.json"])
+
+
+def test_a_save_counts_once_and_on_one_side_only(tmp_path: Path) -> None:
+    a = _save(tmp_path, "a", {"t.py::f": _rounds(1e-3)})
+    b = _save(tmp_path, "b", {"t.py::f": _rounds(1e-3, seed=1)})
+    assert len(read_pair([a, tmp_path / "a.json", tmp_path / "*a.json"], [b]).baseline) == 1
+    with pytest.raises(MlgateError, match=r"a\.json is given on both sides; each save belongs to one side"):
+        read_pair([a], [tmp_path / "*.json"])
+
+
+def test_calibrate_refuses_saves_that_cannot_be_this_machines_a_a(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _save(tmp_path, "a", {"t.py::f": _rounds(1e-3)})
+    other = _save(tmp_path, "b", {"t.py::f": _rounds(1e-3)}, {**MACHINE, "node": "other"})
+    point = _save(tmp_path, "c", {"t.py::f": 1e-3})
+    history = ["--calibration", str(tmp_path / "calibration")]
+    for base, cand, message in (
+        (a, other, "the saves come from different machines"),
+        (point, point.with_name("d.json"), "the saves keep no rounds; save with --benchmark-save-data"),
+    ):
+        if not cand.exists():
+            cand.write_text(point.read_text())
+        flags = ["--pytest-benchmark-baseline", str(base), "--pytest-benchmark-candidate", str(cand)]
+        assert main(["calibrate", *flags, *history]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "calibration").exists()
 
 
 def test_saves_from_different_machines_cannot_fail(tmp_path: Path) -> None:
@@ -149,6 +178,9 @@ def test_compare_needs_both_sides_of_benchmarks(tmp_path: Path, capsys: pytest.C
     assert "--pytest-benchmark-baseline/--pytest-benchmark-candidate: give both" in capsys.readouterr().err
     assert main(["compare", "--out", str(tmp_path / "r")]) == 2
     assert "BASELINE/CANDIDATE: give two artifact folders or prediction files" in capsys.readouterr().err
+    flags = ["--pytest-benchmark-baseline", str(save), "--pytest-benchmark-candidate", str(save)]
+    assert main(["compare", *flags, "--data", "rows.csv", "--out", str(tmp_path / "r")]) == 2
+    assert "--data: it applies to BASELINE/CANDIDATE predictions" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

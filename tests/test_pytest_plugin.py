@@ -95,6 +95,12 @@ def test_weak_model_gate(mlgate_compare):
 @pytest.mark.mlgate_differential(candidate="unscaled_mean")
 def test_changed_step(mlgate_baseline, mlgate_candidate):
     assert_feature_steps_equal(mlgate_baseline, mlgate_candidate)
+
+
+@pytest.mark.mlgate_differential(candidate="v1")
+def test_a_version_against_itself_is_two_trainings(mlgate_baseline, mlgate_candidate):
+    assert mlgate_baseline != mlgate_candidate
+    assert_same_predictions(mlgate_baseline, mlgate_candidate, rtol=0, atol=0)
 """
 
 
@@ -109,7 +115,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_passing_and_failing_gates(project: pytest.Pytester) -> None:
     project.makepyfile(test_gates=GATES)
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml")
-    result.assert_outcomes(passed=2, failed=3)
+    result.assert_outcomes(passed=3, failed=3)
     out = result.stdout.str()
     # The failure text is the report's own: the metric, its interval and the margin.
     result.stdout.fnmatch_lines(
@@ -166,6 +172,7 @@ def test_passing_and_failing_gates(project: pytest.Pytester) -> None:
             "ERROR: mlgate: --mlgate-policy: file *missing.toml does not exist*",
         ),
         (["--mlgate-baseline", "."], "ERROR: mlgate: --mlgate-baseline: * is not an artifact folder*"),
+        (["--mlgate-data", "rows.csv"], "ERROR: mlgate: --mlgate-data: *rows.csv is not a file; give*"),
     ],
 )
 def test_bad_configuration_is_a_usage_error(project: pytest.Pytester, args: list[str], message: str) -> None:
@@ -174,6 +181,9 @@ def test_bad_configuration_is_a_usage_error(project: pytest.Pytester, args: list
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+MARKER = "mlgate_differential"
 
 
 @pytest.mark.slow
@@ -192,6 +202,19 @@ def test_bad_marker_and_bad_input_in_a_test(project: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["ERROR: mlgate: *test_gate: @pytest.mark.mlgate_differential takes the keywords*"]
     )
+    for keyword, message in (("policy", "file *p.toml does not exist"), ("data", "*rows.csv is not a file")):
+        project.makepyfile(
+            test_marker=f"""
+            import pytest
+
+            @pytest.mark.mlgate_differential({keyword}="{"p.toml" if keyword == "policy" else "rows.csv"}")
+            def test_gate(mlgate_compare):
+                pass
+            """
+        )
+        result = project.runpytest_subprocess("-p", "no:cacheprovider")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"ERROR: mlgate: @pytest.mark.{MARKER}({keyword}=...): {message}*"])
     project.makepyfile(
         test_marker="""
         from mlgate.testing import assert_same_predictions

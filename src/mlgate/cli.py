@@ -348,6 +348,9 @@ def compare(
             "BASELINE/CANDIDATE: give two artifact folders or prediction files, or measured evidence "
             "(--pytest-benchmark-*, --asv-*, --load-*) to compare"
         )
+    for flag, value in (("--data", data_file), ("--target", target), ("--id", id_column)):
+        if baseline is None and value is not None:
+            raise MlgateError(f"{flag}: it applies to BASELINE/CANDIDATE predictions; give them or drop it")
     import mlgate.compare
     from mlgate import calibration
     from mlgate.evidence import Evidence, Measured
@@ -717,6 +720,10 @@ def calibrate(
             "--host/--load-baseline: give either a server to load now or earlier runs, not both"
         )
     benchmarks = _benchmark_saves(bench_baseline, bench_candidate)
+    if benchmarks is not None:
+        from mlgate.evidence.pytest_benchmark import check_a_a
+
+        check_a_a(benchmarks)
     if host:
         with console.err.status("A/A load") as status:
             folder = aa_load.run(

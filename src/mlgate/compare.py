@@ -129,10 +129,8 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
     """No prediction evidence: judge the timings and latency alone, named after what measured them."""
     labels = evidence.measured.labels()
     if labels is None:
-        raise MlgateError(
-            "BASELINE/CANDIDATE: give two artifact folders or prediction files, or measured evidence "
-            "(--pytest-benchmark-*, --asv-*, --load-*) to compare"
-        )
+        # The CLI refuses this before importing anything heavy; here for callers of the library.
+        raise MlgateError("nothing to compare: the evidence has neither two sides nor measurements")
     findings = measured(evidence.measured, policy)
     return Report(
         baseline=labels[0],

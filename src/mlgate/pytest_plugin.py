@@ -76,7 +76,7 @@ class Gates:
         self.config = config
         self.root = config.rootpath
         self._spec: ModelSpec | None = None
-        self.artifacts: dict[str, Path] = {}
+        self.artifacts: dict[tuple[str, str], Path] = {}  # (version, role): one training each
         self.reports: dict[tuple[str, ...], Report] = {}
         self.outcomes: dict[str, Outcome] = {}
 
@@ -138,29 +138,49 @@ class Gates:
                 f"({', '.join(self.spec.versions)}); name one of them"
             )
 
-    def artifact(self, reference: str, where: str, folder: pytest.TempPathFactory) -> Path:
-        """An artifact folder as given, or the spec's version trained once this session."""
+    def artifact(self, reference: str, role: str, where: str, folder: pytest.TempPathFactory) -> Path:
+        """An artifact folder as given, or the spec's version trained once this session per role.
+
+        Per role, so a version compared with itself is two trainings (does retraining reproduce
+        it?), never one folder compared with itself."""
         from mlgate.model import workflow
 
         self.check(reference, where)
         path = self._path(reference)
         if path.exists():
             return path
-        if reference not in self.artifacts:
-            out = folder.mktemp("mlgate-artifacts") / reference
+        if (reference, role) not in self.artifacts:
+            out = folder.mktemp(f"mlgate-{role}") / reference
             workflow.train_artifact(self.spec_ref, reference, out)
-            self.artifacts[reference] = out
-        return self.artifacts[reference]
+            self.artifacts[reference, role] = out
+        return self.artifacts[reference, role]
 
     def policy(self, override: str | None) -> Policy:
         from mlgate.policy import read_policy
 
         chosen = override or self.setting("policy")
-        return read_policy(self._path(chosen) if chosen else None, self.root)
+        try:
+            return read_policy(self._path(chosen) if chosen else None, self.root)
+        except MlgateError as exc:
+            raise self._from_marker(exc, "policy", override) from None
 
     def data(self, override: str | None) -> Path | None:
+        """The rows to compare on; a path that is not a file is refused before any training."""
         chosen = override or self.setting("data")
-        return self._path(chosen) if chosen else None
+        if not chosen:
+            return None
+        path = self._path(chosen)
+        if not path.is_file():
+            where = f"@pytest.mark.{MARKER}(data=...)" if override else self.source("data")
+            raise MlgateError(f"{where}: {path} is not a file; give labelled rows (.csv or .parquet)")
+        return path
+
+    def _from_marker(self, exc: MlgateError, name: str, override: str | None) -> MlgateError:
+        """An error of a reader, named after the marker keyword when that is where the value came from."""
+        message = str(exc)
+        if override and message.startswith(f"--{name}:"):
+            return MlgateError(f"@pytest.mark.{MARKER}({name}=...)" + message.removeprefix(f"--{name}"))
+        return exc
 
     def report(
         self, base: Path, cand: Path, marker: pytest.Mark | None, folder: pytest.TempPathFactory
@@ -219,7 +239,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     try:
         gates.spec  # noqa: B018 - imports the spec now, so a bad one is a usage error
-        gates.policy(None)
         for item in users:
             marker = _marker(item)
             unknown = set(marker.kwargs) - set(MARKER_KEYS) if marker is not None else set()
@@ -228,8 +247,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: @pytest.mark.{MARKER} takes the keywords {', '.join(MARKER_KEYS)} "
                     f"only (got {', '.join(sorted(unknown)) or 'positional arguments'})"
                 )
-            if marker is not None and marker.kwargs.get("policy"):
-                gates.policy(str(marker.kwargs["policy"]))
+            keywords = marker.kwargs if marker is not None else {}
+            gates.policy(str(keywords["policy"]) if keywords.get("policy") else None)
+            gates.data(str(keywords["data"]) if keywords.get("data") else None)
             for role in ("baseline", "candidate"):
                 gates.check(*gates.version_or_path(role, marker))
     except MlgateError as exc:
@@ -291,7 +311,8 @@ def _side(request: pytest.FixtureRequest, role: str) -> Path:
     gates = _gates(request)
     factory = request.getfixturevalue("tmp_path_factory")
     try:
-        return gates.artifact(*gates.version_or_path(role, _marker(request.node)), factory)
+        reference, where = gates.version_or_path(role, _marker(request.node))
+        return gates.artifact(reference, role, where, factory)
     except MlgateError as exc:
         _usage(request, exc)
         raise

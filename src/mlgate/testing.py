@@ -91,7 +91,11 @@ def assert_same_predictions(
     __tracebackhide__ = True
     from mlgate.checks.parity import prediction_parity
 
-    base, cand, task = _outputs(a, b, data, spec)
+    try:
+        base, cand, task = _outputs(a, b, data, spec)
+    except AssertionError as exc:  # not the same rows: a failed gate too
+        _record("same predictions", "fail", str(exc).removeprefix("mlgate: "))
+        raise
     findings = prediction_parity(base, cand, task, _parity(rtol, atol))
     differing = [f for f in findings if f.status != "pass"]
     _record("same predictions", "fail" if differing else "pass", "; ".join(f.message for f in findings))
@@ -194,10 +198,12 @@ def _parity(rtol: float | None, atol: float | None) -> Any:
     """The policy's parity rules with the tolerances asked for, differences required to fail."""
     from mlgate.policy import read_policy
 
-    rules = read_policy().parity
+    rules = replace(read_policy().parity, required=True)
+    if rtol is None and atol is None:
+        return rules  # the policy's own tolerances, per-column overrides included
+    # Tolerances asked for here apply to every column: the policy's per-column overrides would not.
     return replace(
         rules,
-        required=True,
         rtol=rules.rtol if rtol is None else rtol,
         atol=rules.atol if atol is None else atol,
         columns={},
@@ -212,15 +218,21 @@ def _outputs(a: Any, b: Any, data: Any, spec: Any) -> tuple[pd.DataFrame, pd.Dat
         from mlgate.evidence.predictions import task_of
 
         base, cand = _sides(Path(a), Path(b), data, spec)
-        common = base.outputs.index.intersection(cand.outputs.index)
+        only_a = base.outputs.index.difference(cand.outputs.index)
+        only_b = cand.outputs.index.difference(base.outputs.index)
+        if len(only_a) or len(only_b):
+            raise AssertionError(
+                f"mlgate: the ids differ: {len(only_a)} only in a (first {list(only_a[:3])}), "
+                f"{len(only_b)} only in b (first {list(only_b[:3])}); predict both on the same rows"
+            )
         task = task_of(base, cand, _spec(spec, Path(a)))
-        return base.outputs.loc[common], cand.outputs.loc[common], task
+        return base.outputs, cand.outputs.loc[base.outputs.index], task
     frames = [_frame(x, name) for x, name in ((a, "a"), (b, "b"))]
     if len(frames[0]) != len(frames[1]):
         raise AssertionError(
             f"mlgate: a has {len(frames[0])} predictions and b {len(frames[1])}; give the same rows"
         )
-    frames[1].index = frames[0].index
+    frames[1] = frames[1].set_axis(frames[0].index)  # a copy: the caller's frame keeps its index
     task = "classification" if any(looks_like_classification(f) for f in frames) else "regression"
     return frames[0], frames[1], task
 

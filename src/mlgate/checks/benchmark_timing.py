@@ -98,7 +98,7 @@ def _runs(name: str, b_saves: list[BenchmarkSave], c_saves: list[BenchmarkSave],
         b, c = (_blocks([x for s in ss for x in s.benchmarks[name].rounds]) for ss in (b_saves, c_saves))
     paired = len(b_saves) == len(c_saves) >= 2
     return RunValues(
-        f"{PREFIX} {name}", "timing", name, "s", b, c, theta, paired=paired, run_noun="save", runs_settle=runs
+        f"{PREFIX} {name}", "timing", name, "s", b, c, theta, paired=paired, run_noun="save", blocks=not runs
     )
 
 

@@ -59,13 +59,15 @@ class RunValues:
     # A/A history: earlier old-vs-old estimates of this metric with the same design on this machine.
     history: tuple[float, ...] = ()
     run_noun: str = "run"  # what one more run is to the user: a pytest-benchmark "save"
-    # False when the values are blocks of one process, not runs: more of them would settle nothing.
-    runs_settle: bool = True
+    # True when the values are blocks of one process's rounds, not runs: more of them would settle
+    # nothing, and their A/A history is not that of runs.
+    blocks: bool = False
 
     @property
     def design_key(self) -> str:
-        """What must match for an A/A history to apply: metric and runs per side."""
-        return f"{self.kind}|{self.metric}|{len(self.baseline)}x{len(self.candidate)}"
+        """What must match for an A/A history to apply: metric and runs (or blocks) per side."""
+        design = f"{len(self.baseline)}x{len(self.candidate)}" + (" blocks" if self.blocks else "")
+        return f"{self.kind}|{self.metric}|{design}"
 
 
 def judge(values: RunValues, alpha: float, family: int) -> Finding:
@@ -161,7 +163,7 @@ def judge(values: RunValues, alpha: float, family: int) -> Finding:
         "smallest_detectable": _to_change(values.scale, detectable),
         "family_size": family,
     }
-    if status == "warn" and se > 0 and not calibrated and values.runs_settle:
+    if status == "warn" and se > 0 and not calibrated and not values.blocks:
         # Runs that would bring the interval's edge to the minimum effect (or past zero when the
         # change is beyond it); a change within a factor of two of the minimum effect is "close".
         distance = threshold - estimate if estimate < threshold else estimate

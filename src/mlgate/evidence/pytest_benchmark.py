@@ -81,18 +81,39 @@ def read_pair(baseline: list[Path], candidate: list[Path]) -> BenchmarkPair:
     one side's saves at once.
     """
     flags = ("--pytest-benchmark-baseline", "--pytest-benchmark-candidate")
+    paths = [_expand(given, flag) for given, flag in zip((baseline, candidate), flags, strict=True)]
+    shared = set(paths[0]) & set(paths[1])
+    if shared:
+        raise MlgateError(
+            f"{'/'.join(flags)}: {sorted(shared)[0]} is given on both sides; each save belongs to one "
+            "side (for an A/A comparison, save the same code twice)"
+        )
     sides = [
-        sorted((read_save(p, flag) for p in _expand(paths, flag)), key=lambda save: save.started)
-        for paths, flag in zip((baseline, candidate), flags, strict=True)
+        sorted((read_save(p, flag) for p in side), key=lambda save: save.started)
+        for side, flag in zip(paths, flags, strict=True)
     ]
     return BenchmarkPair(sides[0], sides[1])
 
 
+def check_a_a(pair: BenchmarkPair) -> None:
+    """Refuse saves that cannot be A/A history of this machine: another machine's, or without rounds."""
+    saves = [*pair.baseline, *pair.candidate]
+    flags = "--pytest-benchmark-baseline/--pytest-benchmark-candidate"
+    if len({save.machine for save in saves}) > 1:
+        raise MlgateError(
+            f"{flags}: the saves come from different machines; A/A history is one machine's noise: "
+            "give saves made on the machine that will compare"
+        )
+    if not any(b.rounds for save in saves for b in save.benchmarks.values()):
+        raise MlgateError(f"{flags}: the saves keep no rounds; save with {SAVE_DATA}")
+
+
 def _expand(paths: list[Path], flag: str) -> list[Path]:
+    """Patterns expanded; each file once (resolved), however often it was named or matched."""
     found: list[Path] = []
     for path in paths:
         if not glob.has_magic(str(path)):
-            found.append(path)
+            found.append(path.resolve())
             continue
         parts = path.parts
         fixed = next(k for k, part in enumerate(parts) if glob.has_magic(part))
@@ -102,8 +123,8 @@ def _expand(paths: list[Path], flag: str) -> list[Path]:
                 f"{flag}: {path} matches no file; quote the pattern and check the save name "
                 "(pytest-benchmark writes .benchmarks/<machine>/NNNN_NAME.json)"
             )
-        found += matches
-    return found
+        found += [match.resolve() for match in matches]
+    return list(dict.fromkeys(found))
 
 
 def _benchmark(entry: object, path: Path, flag: str) -> Benchmark:
