@@ -7,7 +7,9 @@ The model is the tests' `fast` spec (scaler + ridge on scikit-learn's diabetes d
 millisecond a call), so what is left of a served call is the serving. Each round times ``--calls``
 calls of every way at 1 and 100 rows, one after another; one client, a kept-alive loopback
 connection, one BLAS thread everywhere. Overhead = served minus in-process, p50 and p99 over all
-rounds; "parse" is the Server-Timing parse time `mlgate serve` reports for the same calls.
+rounds; "parse" is the Server-Timing parse time `mlgate serve` reports for the same calls. A
+second `mlgate serve` with ``--record`` (into a temporary file) is timed in the same rounds: the
+last lines give what recording adds to a call.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ def poster(url: str, body: bytes, timings: list[float]) -> Callable[[], object]:
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
 
     def call() -> object:
-        connection.request("POST", "/predict", body=body, headers={"content-type": "application/json"})
+        try:
+            connection.request("POST", "/predict", body=body, headers={"content-type": "application/json"})
+        except (BrokenPipeError, ConnectionResetError):  # idle past uvicorn's keep-alive: reconnect
+            connection.close()
+            connection.request("POST", "/predict", body=body, headers={"content-type": "application/json"})
         answer = connection.getresponse()
         data = answer.read()
         header = answer.getheader("Server-Timing") or ""
@@ -67,7 +73,12 @@ def measure(calls: int, rounds: int) -> dict[str, dict[str, np.ndarray]]:
         found: dict[str, dict[str, list[float]]] = {}
         naive_env = {**env, "MLGATE_NAIVE_ARTIFACT": str(folder)}
         naive_api = running_app("naive_api:create_app", naive_env, "the naive API")
-        with serve.background(folder, "--spec", SPEC, env=env) as served, naive_api as naive:
+        record = ("--record", str(Path(tmp) / "traffic.jsonl"), "--record-max", "100000000")
+        with (
+            serve.background(folder, "--spec", SPEC, env=env) as served,
+            serve.background(folder, "--spec", SPEC, *record, env=env) as recording,
+            naive_api as naive,
+        ):
             ways: dict[str, dict[str, Callable[[], object]]] = {}
             for size in (1, 100):
                 body = orjson.dumps({"records": rows[:size]})
@@ -78,6 +89,7 @@ def measure(calls: int, rounds: int) -> dict[str, dict[str, np.ndarray]]:
                     "in-process": partial(predict_arrays, artifact, features, "benchmark"),
                     "mlgate serve": poster(served, body, parse),
                     "naive FastAPI": poster(naive, body, []),
+                    "mlgate serve --record": poster(recording, body, []),
                 }
             with threads.pinned(1):
                 for _ in range(rounds):
@@ -108,6 +120,15 @@ def table(found: dict[str, dict[str, np.ndarray]]) -> list[str]:
             cells += [f"{q[0]:.2f} / {q[1]:.2f} ms", f"+{q[0] - base[0]:.2f} / +{q[1] - base[1]:.2f} ms"]
         parse = np.median(found[f"parse {n}"]["mlgate serve"])
         lines.append(f"| {n} | {' | '.join(cells)} | {parse:.2f} ms |")
+    for n in ("1", "100"):
+        plain, recording = (
+            np.percentile(found[n][way], [50, 99]) for way in ("mlgate serve", "mlgate serve --record")
+        )
+        lines.append(
+            f"recording, {n} row(s): p50 {recording[0]:.3f} vs {plain[0]:.3f} ms "
+            f"({recording[0] - plain[0]:+.3f} ms), p99 {recording[1]:.3f} vs {plain[1]:.3f} ms "
+            f"({recording[1] - plain[1]:+.3f} ms)"
+        )
     return lines
 
 

@@ -444,12 +444,26 @@ def serve(
             "--max-body-bytes", min=1024, help="Largest request body (413 beyond it, before it is read)."
         ),
     ] = 4 * 1024 * 1024,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Append every /predict request and answer to this JSON Lines file."),
+    ] = None,
+    record_max: Annotated[
+        int, typer.Option("--record-max", min=1, help="Stop recording after this many requests.")
+    ] = 100_000,
     spec: SpecOption = None,
     trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Serve an artifact over HTTP: POST /predict, GET /health, GET /version, /docs."""
+    from mlgate.infra.atomic import check_writable
     from mlgate.serving import server as serving
 
+    if record is not None:
+        if workers > 1:
+            raise MlgateError("--record: recording needs one worker (one writer to the file); drop --workers")
+        if record.is_dir():
+            raise MlgateError(f"--record: {record} is a folder; give a file such as traffic.jsonl")
+        check_writable(record, "--record")
     cpus = len(os.sched_getaffinity(0))
     if workers > cpus:
         raise MlgateError(f"--workers: {workers} is more than the {cpus} CPUs here; use one per core")
@@ -463,6 +477,7 @@ def serve(
         trust_pickle,
         limits,
         announce=lambda text: console.err.print(escape(text)),
+        record=(record, record_max) if record is not None else None,
     )
 
 

@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +36,7 @@ from mlgate.model import artifacts
 from mlgate.model.artifacts import Artifact
 from mlgate.model.predicting import predict_arrays
 from mlgate.serving import records
+from mlgate.serving.recorder import MAX_RECORDED, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ ENV_SPEC = "MLGATE_SERVE_SPEC"
 ENV_TRUST_PICKLE = "MLGATE_SERVE_TRUST_PICKLE"
 ENV_MAX_RECORDS = "MLGATE_SERVE_MAX_RECORDS"
 ENV_MAX_BODY_BYTES = "MLGATE_SERVE_MAX_BODY_BYTES"
+ENV_RECORD = "MLGATE_SERVE_RECORD"
+ENV_RECORD_MAX = "MLGATE_SERVE_RECORD_MAX"
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,22 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
 
 
-def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
-    """The app for one loaded artifact."""
+def create_app(artifact: Artifact, limits: Limits = Limits(), recorder: Recorder | None = None) -> FastAPI:
+    """The app for one loaded artifact; with a recorder, every /predict request is appended to it."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if recorder is not None:
+                recorder.close()
+
     app = FastAPI(
         title=f"mlgate: {artifact.manifest.get('name', 'model')} {artifact.version}",
         version=str(artifact.version),
         description="Predictions from an mlgate artifact. Records follow the training schema.",
+        lifespan=lifespan,
     )
     # One BLAS/OpenMP thread per worker process: stable latency, and the offline predictions.
     threads.pin_process()
@@ -109,6 +122,15 @@ def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
     )
     async def predict_endpoint(request: Request) -> Response:
         started = time.perf_counter()
+        read: list[bytes] = []
+        response = await answer(request, started, read)
+        if recorder is not None:
+            body = read[0] if read else b""
+            recorder.record(response.status_code, time.perf_counter() - started, body, bytes(response.body))
+        return response
+
+    async def answer(request: Request, started: float, read: list[bytes]) -> Response:
+        """The answer to one /predict request; the body, once read, is appended to ``read``."""
         content_type = request.headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             return _error(
@@ -116,6 +138,7 @@ def create_app(artifact: Artifact, limits: Limits = Limits()) -> FastAPI:
             )
         try:
             body = await _read_body(request, limits.max_body_bytes)
+            read.append(body)
             features, ids = records.parse_records(
                 body, layout, artifact.id_column, target, limits.max_records
             )
@@ -209,7 +232,13 @@ def create_app_from_env() -> FastAPI:
         int(os.environ.get(ENV_MAX_RECORDS, MAX_RECORDS)),
         int(os.environ.get(ENV_MAX_BODY_BYTES, MAX_BODY_BYTES)),
     )
-    return create_app(artifact, limits)
+    record = os.environ.get(ENV_RECORD)
+    recorder = (
+        Recorder(Path(record), int(os.environ.get(ENV_RECORD_MAX, MAX_RECORDED)), str(artifact.version))
+        if record
+        else None
+    )
+    return create_app(artifact, limits, recorder)
 
 
 def run(
@@ -221,8 +250,11 @@ def run(
     trust_pickle: bool,
     limits: Limits,
     announce: Callable[[str], None],
+    record: tuple[Path, int] | None = None,
 ) -> None:
-    """Check the artifact loads and the address binds, say so, then hand over to uvicorn."""
+    """Check the artifact loads and the address binds, say so, then hand over to uvicorn.
+
+    ``record``: (JSON Lines file, most requests) to append every /predict request to."""
     import uvicorn
 
     from mlgate.model.spec import spec_for_artifact
@@ -236,7 +268,12 @@ def run(
     os.environ[ENV_TRUST_PICKLE] = "1" if trust_pickle else ""
     os.environ[ENV_MAX_RECORDS] = str(limits.max_records)
     os.environ[ENV_MAX_BODY_BYTES] = str(limits.max_body_bytes)
-    announce(f"serving {artifact_dir} on http://{host}:{port} with {workers} worker(s)")
+    os.environ[ENV_RECORD] = str(record[0].resolve()) if record else ""
+    os.environ[ENV_RECORD_MAX] = str(record[1]) if record else ""
+    announce(
+        f"serving {artifact_dir} on http://{host}:{port} with {workers} worker(s)"
+        + (f", recording /predict to {record[0]}" if record else "")
+    )
     uvicorn.run(
         "mlgate.serving.server:create_app_from_env",
         factory=True,
