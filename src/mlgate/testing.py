@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.report.model import HIGHER_IS_BETTER, RELATIVE, Finding, Report, Status
+from mlgate.report.model import HIGHER_IS_BETTER, RELATIVE, Finding, Report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,27 +169,23 @@ def _quality(report: Report, metric: str) -> Finding:
 
 
 def _rejudged(finding: Finding, margin: float, alpha: float) -> Finding:
-    """The finding judged at another margin on its own interval (the ternary rule of the checks)."""
-    from mlgate.report.numbers import percent, sig
+    """The finding judged at another margin on its own interval, by the quality check's own rule."""
+    from mlgate.checks.quality import at_margin, margin_message
 
     if finding.change is None or finding.ci is None:
         return finding  # skipped or unjudgeable: nothing to rejudge
-    sign = -1.0 if finding.details.get(HIGHER_IS_BETTER) else 1.0
-    worse = sign * finding.change
-    low, high = sorted((sign * finding.ci[0], sign * finding.ci[1]))
-    status: Status
-    if low > 0 and worse >= margin:
-        status, verdict = "fail", "worse beyond the margin"
-    elif high <= margin:
-        status, verdict = "pass", "no worse than the margin"
-    else:
-        status, verdict = "warn", "inconclusive"
-    show = percent if finding.details.get(RELATIVE) else sig
-    direction = "worse" if worse > 0 else "better" if worse < 0 else "unchanged"
-    message = (
-        f"{finding.metric} {sig(finding.baseline or 0)} -> {sig(finding.candidate or 0)}, "
-        f"{show(abs(finding.change))} {direction} ({(1 - alpha) * 100:g}% CI {show(finding.ci[0])} to "
-        f"{show(finding.ci[1])}; margin {show(margin)}): {verdict}"
+    higher = bool(finding.details.get(HIGHER_IS_BETTER))
+    status, verdict = at_margin(higher, finding.change, finding.ci, None, margin)
+    message = margin_message(
+        finding.metric,
+        (finding.baseline or 0, finding.candidate or 0),
+        finding.change,
+        finding.ci,
+        higher_is_better=higher,
+        relative=bool(finding.details.get(RELATIVE)),
+        alpha=alpha,
+        margin=margin,
+        verdict=verdict,
     )
     return replace(finding, status=status, message=message, threshold=margin)
 

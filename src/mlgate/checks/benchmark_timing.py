@@ -56,7 +56,6 @@ def benchmark_findings(
     names = sorted({n for save in (*base, *cand) for n in save.benchmarks})
     findings: list[Finding] = []
     timed: list[RunValues] = []
-    one_process: set[str] = set()  # judged by blocks of rounds: one save on a side
     for name in names:
         b_saves = [s for s in base if name in s.benchmarks]
         c_saves = [s for s in cand if name in s.benchmarks]
@@ -67,12 +66,10 @@ def benchmark_findings(
             findings.append(_point(name, b_saves, c_saves))
         else:
             timed.append(_runs(name, b_saves, c_saves, policy.timing.time))
-            if min(len(b_saves), len(c_saves)) < 2:
-                one_process.add(timed[-1].name)
     judged = judge_all(timed, policy.alpha, history)
-    for finding in judged:
+    for values, finding in zip(timed, judged, strict=True):
         finding.details["value"] = f"the {FAST_TAIL:.0%} quantile of the rounds of each save (or block)"
-        if finding.name in one_process:
+        if values.blocks:  # one save on a side: judged by blocks of its rounds
             _one_process_a_side(finding, history or {})
     machines = {s.machine for s in (*base, *cand)}
     if len(machines) > 1:

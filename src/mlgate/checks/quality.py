@@ -276,31 +276,22 @@ def judge(
 def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) -> Finding:
     interval = e.interval(1 - alpha)
     strict = e.interval(1 - alpha / family) if family > 1 else interval
-    # "worse" is positive for lower-is-better metrics and negative for higher-is-better ones.
-    sign = 1.0 if not e.higher_is_better else -1.0
-    worse, worse_lo = sign * interval.estimate, min(sign * strict.low, sign * strict.high)
-    worse_hi = max(sign * interval.low, sign * interval.high)
-    worse_lo_plain = min(sign * interval.low, sign * interval.high)
-    status: Status
-    if worse_lo > 0 and worse >= margin:
-        status, verdict = "fail", "worse beyond the margin"
-    elif worse_hi <= margin:
-        status = "pass"
-        verdict = "better" if worse_hi < 0 else "no worse than the margin"
-    else:
-        status = "warn"
-        if worse_lo_plain > 0 and worse >= margin:
-            verdict = f"worse, but significant only before correcting for {family} metrics"
-        else:
-            verdict = "inconclusive"
-    direction = "worse" if worse > 0 else "better" if worse < 0 else "unchanged"
-    level = f"{(1 - alpha) * 100:g}%"
-    show = _formatter(e.relative)
-    message = (
-        f"{e.metric} {sig(e.baseline)} -> {sig(e.candidate)}, {show(abs(interval.estimate))} {direction} "
-        f"({level} CI {show(interval.low)} to "
-        f"{show(interval.high)}; margin {show(margin)}): {verdict}"
+    ci = (interval.low, interval.high)
+    status, verdict = at_margin(e.higher_is_better, interval.estimate, ci, (strict.low, strict.high), margin)
+    if status == "warn" and at_margin(e.higher_is_better, interval.estimate, ci, None, margin)[0] == "fail":
+        verdict = f"worse, but significant only before correcting for {family} metrics"
+    message = margin_message(
+        e.metric,
+        (e.baseline, e.candidate),
+        interval.estimate,
+        ci,
+        higher_is_better=e.higher_is_better,
+        relative=e.relative,
+        alpha=alpha,
+        margin=margin,
+        verdict=verdict,
     )
+    worse = (1.0 if not e.higher_is_better else -1.0) * interval.estimate
     details: dict[str, Any] = {
         "test": e.test,
         "rows": n,
@@ -326,6 +317,50 @@ def _judge_one(e: Estimate, n: int, alpha: float, family: int, margin: float) ->
         ci=(interval.low, interval.high),
         threshold=margin if not e.higher_is_better else -margin,
         details=details,
+    )
+
+
+def at_margin(
+    higher_is_better: bool,
+    change: float,
+    ci: tuple[float, float],
+    strict_ci: tuple[float, float] | None,
+    margin: float,
+) -> tuple[Status, str]:
+    """The ternary rule against a margin: fail when worse with confidence (on ``strict_ci``, the
+    family-wise interval, when given) and by at least the margin; pass when ``ci`` shows it is no
+    worse than the margin; else inconclusive. "Worse" is positive, whatever the metric's direction."""
+    sign = 1.0 if not higher_is_better else -1.0
+    worse = sign * change
+    worse_lo = min(sign * v for v in (strict_ci or ci))
+    worse_hi = max(sign * v for v in ci)
+    if worse_lo > 0 and worse >= margin:
+        return "fail", "worse beyond the margin"
+    if worse_hi <= margin:
+        return "pass", "better" if worse_hi < 0 else "no worse than the margin"
+    return "warn", "inconclusive"
+
+
+def margin_message(
+    metric: str,
+    values: tuple[float, float],
+    change: float,
+    ci: tuple[float, float],
+    *,
+    higher_is_better: bool,
+    relative: bool,
+    alpha: float,
+    margin: float,
+    verdict: str,
+) -> str:
+    """``rmse 29,400 -> 29,300, 0.422% better (99% CI -1.42% to 0.581%; margin 1.00%): verdict``:
+    ``values`` are the baseline's and the candidate's, ``change`` and ``ci`` relative or in units."""
+    worse = (1.0 if not higher_is_better else -1.0) * change
+    direction = "worse" if worse > 0 else "better" if worse < 0 else "unchanged"
+    show = _formatter(relative)
+    return (
+        f"{metric} {sig(values[0])} -> {sig(values[1])}, {show(abs(change))} {direction} "
+        f"({(1 - alpha) * 100:g}% CI {show(ci[0])} to {show(ci[1])}; margin {show(margin)}): {verdict}"
     )
 
 
