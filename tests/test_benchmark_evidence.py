@@ -16,6 +16,8 @@ from mlgate.cli import main
 from mlgate.evidence.pytest_benchmark import read_pair, read_save
 from mlgate.infra.errors import MlgateError
 from mlgate.policy import read_policy
+from mlgate.report.model import Report
+from mlgate.report.summary import next_steps
 
 MACHINE = {"node": "box", "machine": "x86_64", "cpu": {"brand_raw": "CPU", "count": 2}}
 
@@ -263,3 +265,13 @@ def test_real_saves_a_slowed_copy_regresses_and_the_same_function_does_not(tmp_p
     assert slowed["verdict"] == "regression" and slowed["status"] == "fail", slowed["message"]
     same = compare("again")
     assert same["verdict"] != "regression" and same["status"] != "fail", same["message"]
+
+
+def test_next_steps_ask_for_more_saves_not_a_bigger_asv_plan(tmp_path: Path) -> None:
+    """Saves so noisy that over 100 more would be needed: the advice names saves, not `check --plan full`."""
+    old = [_save(tmp_path, f"o{k}", {"t.py::f": _rounds(1e-3 * (1, 3, 1)[k], seed=k)}) for k in range(3)]
+    new = [_save(tmp_path, f"n{k}", {"t.py::f": _rounds(1e-3 * (2, 1, 1)[k], seed=5 + k)}) for k in range(3)]
+    findings = list(_judge(old, new).values())
+    assert next_steps(Report("n", "o", findings)) == [
+        "training and inference speed: 1 inconclusive; more than 100 more saves a side each"
+    ]
