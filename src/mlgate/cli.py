@@ -464,6 +464,8 @@ def serve(
         if record.is_dir():
             raise MlgateError(f"--record: {record} is a folder; give a file such as traffic.jsonl")
         check_writable(record, "--record")
+        # Lines are appended as requests come, so an interrupt keeps them: say so, not "nothing".
+        interrupts.keep(f"the recording in {record}")
     cpus = len(os.sched_getaffinity(0))
     if workers > cpus:
         raise MlgateError(f"--workers: {workers} is more than the {cpus} CPUs here; use one per core")
