@@ -16,6 +16,8 @@ from mlgate.infra.errors import MlgateError
 
 if TYPE_CHECKING:
     from mlgate.evidence import BenchmarkPair
+    from mlgate.evidence.replay import Replay
+    from mlgate.model.spec import ModelSpec
 
 app = typer.Typer(
     add_completion=False,
@@ -327,6 +329,10 @@ def compare(
     ] = None,
     bench_baseline: BenchBaselineOption = None,
     bench_candidate: BenchCandidateOption = None,
+    replay_folder: Annotated[
+        Path | None,
+        typer.Option("--replay", help="`mlgate replay` folder: recorded traffic answered by both versions."),
+    ] = None,
     history_folder: Annotated[
         Path, typer.Option("--calibration", help="A/A history folder (see `mlgate calibrate`).")
     ] = Path("results/calibration"),
@@ -342,11 +348,11 @@ def compare(
             "BASELINE/CANDIDATE: the candidate is missing; give both (artifact folders or prediction "
             "files), or neither to judge measured evidence only"
         )
-    given = (bench_baseline, bench_candidate, asv_results, asv_baseline, asv_candidate)
+    given = (bench_baseline, bench_candidate, asv_results, asv_baseline, asv_candidate, replay_folder)
     if baseline is None and not any((*given, load_baseline, load_candidate)):  # no evidence at all
         raise MlgateError(
             "BASELINE/CANDIDATE: give two artifact folders or prediction files, or measured evidence "
-            "(--pytest-benchmark-*, --asv-*, --load-*) to compare"
+            "(--pytest-benchmark-*, --asv-*, --load-*, --replay) to compare"
         )
     for flag, value in (("--data", data_file), ("--target", target), ("--id", id_column)):
         if baseline is None and value is not None:
@@ -401,10 +407,12 @@ def compare(
             load_canary = read_pair(
                 canary_load / "baseline", canary_load / "candidate", ("--canary-load",) * 2
             )
+    model_spec = spec_for_artifact(spec, baseline) if baseline is not None else None
+    replayed = _replay(replay_folder, spec, model_spec) if replay_folder is not None else None
     evidence = Evidence(
         baseline,
         candidate,
-        spec_for_artifact(spec, baseline) if baseline is not None else None,
+        model_spec,
         data_file,
         target,
         id_column,
@@ -416,6 +424,7 @@ def compare(
             load_canary,
             calibration.read_history(history_folder),
             benchmarks=benchmarks,
+            replay=replayed,
         ),
     )
     with console.err.status("comparing"):
@@ -641,6 +650,61 @@ def load(
 
 
 @app.command()
+def replay(
+    traffic: Annotated[
+        Path,
+        typer.Argument(help="Recording (serve --record), JSON Lines of request bodies, or CSV/Parquet rows."),
+    ],
+    baseline_host: Annotated[str, typer.Option("--baseline-host", help="Baseline URL (the live version).")],
+    candidate_host: Annotated[str, typer.Option("--candidate-host", help="Candidate URL (the shadow).")],
+    users: Annotated[int, typer.Option("--users", "-u", help="Concurrent users.")] = 4,
+    rate: Annotated[float, typer.Option("--rate", help="Cap: request pairs a second (0: no cap).")] = 0.0,
+    run_time: Annotated[
+        str,
+        typer.Option("--run-time", "-t", help="Bound: stop after this long (30s, 5m) even if unfinished."),
+    ] = "5m",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Replay folder (default results/replay/<time>).")
+    ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option("--allow-remote", help="Allow non-loopback hosts (staging servers you may load)."),
+    ] = False,
+) -> int:
+    """Send each recorded request to both APIs (random order, back to back); compare with --replay."""
+    from datetime import UTC, datetime
+
+    from mlgate.infra.durations import parse_duration
+    from mlgate.infra.errors import EXIT_OK
+    from mlgate.serving import locust_run, replay_run
+    from mlgate.serving.api import read_api
+    from mlgate.serving.traffic import read_traffic
+
+    plan = replay_run.ReplayPlan(users=users, rate=rate, run_seconds=parse_duration(run_time))
+    replay_run.check_replay_plan(plan)
+    folder = out or Path("results/replay") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if folder.exists():
+        raise MlgateError(f"--out: {folder} already exists; replays are never overwritten, choose another")
+    for flag, host in (("--baseline-host", baseline_host), ("--candidate-host", candidate_host)):
+        locust_run.check_target(host, allow_remote, flag)
+    loaded = read_traffic(traffic, read_api())
+    for flag, host in (("--baseline-host", baseline_host), ("--candidate-host", candidate_host)):
+        locust_run.check_answers(host, flag)
+    with console.err.status("replay") as status:
+        meta = replay_run.replay(
+            loaded, baseline_host, candidate_host, plan, folder, lambda text: status.update(f"replay: {text}")
+        )
+    console.out.print(
+        f"replayed {meta['pairs']:,} of {meta['requests']:,} requests to both servers"
+        + ("" if meta["complete"] else f" (the run time of {plan.run_seconds:g} s ended first)")
+    )
+    console.out.print(
+        f"replay: {escape(str(folder))}; judge it with mlgate compare --replay {escape(str(folder))}"
+    )
+    return EXIT_OK
+
+
+@app.command()
 def parity(
     artifact: Annotated[Path, typer.Argument(help="Artifact folder: the offline (research) side.")],
     api: Annotated[str, typer.Option("--api", help="URL of the served model, e.g. http://127.0.0.1:8000.")],
@@ -772,6 +836,23 @@ def calibrate(
                 + (" (calibrated rule active)" if len(values) >= 5 else "")
             )
     console.out.print(f"history: {escape(str(calibration.history_path(history_folder)))}")
+
+
+def _replay(folder: Path, spec: str | None, model_spec: ModelSpec | None) -> Replay:
+    """The replay folder, with the spec's training features for the input checks."""
+    from dataclasses import replace
+
+    from mlgate.evidence.replay import read_replay
+    from mlgate.model.spec import load_spec
+    from mlgate.serving.api import read_api
+
+    replayed = read_replay(folder, read_api())
+    model_spec = model_spec or load_spec(spec)
+    training = model_spec.features(model_spec.train_rows())
+    rows = replayed.rows
+    if rows is not None:  # ids (and labels, if sent) travel with the records; they are no inputs
+        rows = rows.drop(columns=[model_spec.id_column, model_spec.target], errors="ignore")
+    return replace(replayed, training=training, rows=rows)
 
 
 def _benchmark_saves(baseline: list[Path] | None, candidate: list[Path] | None) -> BenchmarkPair | None:

@@ -20,6 +20,7 @@ from mlgate.checks import join, parity, quality, sequential, served, shift
 from mlgate.checks.asv_timing import asv_findings
 from mlgate.checks.benchmark_timing import benchmark_findings
 from mlgate.checks.latency import latency_findings
+from mlgate.checks.replay import replay_findings
 from mlgate.checks.runs import apply_canary
 from mlgate.evidence import Evidence, Measured
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
@@ -132,6 +133,13 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
         # The CLI refuses this before importing anything heavy; here for callers of the library.
         raise MlgateError("nothing to compare: the evidence has neither two sides nor measurements")
     findings = measured(evidence.measured, policy)
+    sources, data, rows = ("measured evidence",) * 2, "none (measured evidence only)", 0
+    replayed = evidence.measured.replay
+    if replayed is not None:  # the servers that answered, and the traffic they answered
+        where = replayed.meta
+        sources = (f"served at {where.get('baseline')}", f"served at {where.get('candidate')}")
+        data = f"{len(replayed.pairs):,} replayed requests of {replayed.meta.get('traffic')}"
+        rows = 0 if replayed.rows is None else len(replayed.rows)
     return Report(
         baseline=labels[0],
         candidate=labels[1],
@@ -140,10 +148,10 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "mlgate_version": __version__,
             "task": "",
-            "baseline": {"label": labels[0], "source": "measured evidence"},
-            "candidate": {"label": labels[1], "source": "measured evidence"},
-            "data": "none (measured evidence only)",
-            "rows_compared": 0,
+            "baseline": {"label": labels[0], "source": sources[0]},
+            "candidate": {"label": labels[1], "source": sources[1]},
+            "data": data,
+            "rows_compared": rows,
             "policy": policy.to_dict(),
             "seconds": round(time.perf_counter() - started, 3),
         },
@@ -152,7 +160,8 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
 
 
 def measured(evidence: Measured, policy: Policy) -> list[Finding]:
-    """asv timings, pytest-benchmark saves and load latency (asv and load with their A/A canary),
+    """asv timings, pytest-benchmark saves, load latency (asv and load with their A/A canary) and a
+    shadow replay,
     judged with this machine's A/A history; the steps the user left out are listed as skipped.
     (`mlgate calibrate` records these.)"""
     findings = [
@@ -174,6 +183,8 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
         findings += timing
     if evidence.benchmarks is not None:
         findings += benchmark_findings(evidence.benchmarks, policy, history)
+    if evidence.replay is not None:
+        findings += replay_findings(evidence.replay, policy)
     if evidence.load is not None:
         base, cand = evidence.load.baseline, evidence.load.candidate
         looks = evidence.load_looks or (min(len(base), len(cand)),)

@@ -18,6 +18,7 @@ from mlgate import stats
 from mlgate.checks.asv_timing import curve_rounds, fit_rounds
 from mlgate.evidence import Measured, outputs
 from mlgate.evidence.asv_results import CommitResults
+from mlgate.evidence.replay import Replay
 from mlgate.report import Finding
 from mlgate.report.model import SCALE
 
@@ -65,6 +66,8 @@ def measured_plots(evidence: Measured, findings: list[Finding]) -> dict[str, Any
             "baseline": percentile_profile(evidence.load.baseline),
             "candidate": percentile_profile(evidence.load.candidate),
         }
+    if evidence.replay is not None:
+        plots.update(replay_plots(evidence.replay))
     spread = []
     for finding in findings:
         sample = finding.aa_sample()
@@ -121,3 +124,40 @@ def percentile_profile(runs: list[dict[str, Any]]) -> dict[str, dict[str, list[f
         if shown:
             profile[endpoint] = shown
     return profile
+
+
+def replay_plots(replay: Replay) -> dict[str, Any]:
+    """Up to 2,000 evenly spaced records' answers of both versions (a number, or the probability of
+    the baseline's label) and requests' latencies (log10 ms)."""
+    plots: dict[str, Any] = {}
+    pairs = replay.pairs
+    points: dict[str, list[float]] = {"baseline": [], "candidate": []}
+    for k in range(len(pairs)):
+        b, c = pairs["baseline_predictions"].iloc[k], pairs["candidate_predictions"].iloc[k]
+        if b is None or c is None or len(b) != len(c):
+            continue
+        pb, pc = replay.probabilities["baseline"][k], replay.probabilities["candidate"][k]
+        for row, (x, y) in enumerate(zip(b, c, strict=True)):
+            label = str(x)
+            if label in pb and label in pc:  # a classifier: how sure each version is of the old label
+                x, y = pb[label][row], pc[label][row]
+            if _finite(x) and _finite(y):
+                points["baseline"].append(float(x))
+                points["candidate"].append(float(y))
+    if points["baseline"]:
+        take = np.linspace(
+            0, len(points["baseline"]) - 1, min(SCATTER_POINTS, len(points["baseline"]))
+        ).astype(int)
+        plots["replay_answers"] = {side: [v[t] for t in take] for side, v in points.items()}
+    answered = pairs[(pairs["baseline_status"] == 200) & (pairs["candidate_status"] == 200)]
+    if len(answered):
+        take = np.linspace(0, len(answered) - 1, min(SCATTER_POINTS, len(answered))).astype(int)
+        plots["replay_latency"] = {
+            side: np.log10(answered[f"{side}_latency_us"].to_numpy(float)[take] / 1000).round(4).tolist()
+            for side in ("baseline", "candidate")
+        }
+    return plots
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -2,9 +2,9 @@
 
 Each module here owns one file format or source, for reading (and where mlgate writes it, the
 names it writes): prediction sides and their steps (``predictions``), a served API's answers
-(``served``), load-run folders (``load_runs``), asv result files (``asv_results``) and
-pytest-benchmark saves (``pytest_benchmark``). Commands turn their flags into an ``Evidence``;
-``mlgate.compare.run`` judges it (docs/design.md, the one gate).
+(``served``), load-run folders (``load_runs``), asv result files (``asv_results``),
+pytest-benchmark saves (``pytest_benchmark``) and replay folders (``replay``). Commands turn their
+flags into an ``Evidence``; ``mlgate.compare.run`` judges it (docs/design.md, the one gate).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the readers import pandas and more; naming their types cost
 
     from mlgate.evidence.asv_results import CommitResults
     from mlgate.evidence.pytest_benchmark import BenchmarkSave
+    from mlgate.evidence.replay import Replay
     from mlgate.model.spec import ModelSpec
 
 
@@ -69,6 +70,7 @@ class Measured:
     load_looks: tuple[int, ...] = ()
     planned_looks: int = 1
     benchmarks: BenchmarkPair | None = None  # pytest-benchmark saves (evidence/pytest_benchmark.py)
+    replay: Replay | None = None  # recorded traffic replayed to both servers (evidence/replay.py)
 
     def labels(self) -> tuple[str, str] | None:
         """Names for both sides when no prediction evidence names them: the saves, commits or runs."""
@@ -80,6 +82,8 @@ class Measured:
             return base, cand
         if self.asv is not None:
             return self.asv.baseline.commit[:8], self.asv.candidate.commit[:8]
+        if self.replay is not None:
+            return self.replay.labels()
         if self.load is not None:
             return "baseline", "candidate"
         return None

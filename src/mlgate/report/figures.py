@@ -81,7 +81,14 @@ def _y_log_axis(
     return (lambda v: sy(math.log(v))), marks
 
 
-def scatter(data: dict[str, list[float]] | None) -> str:
+def scatter(
+    data: dict[str, list[float]] | None,
+    caption: str = "Candidate vs baseline predictions",
+    axes: tuple[str, str] = ("baseline prediction", "candidate prediction"),
+    name: str = "scatter",
+    unit: str = "",
+) -> str:
+    """One dot per row (baseline, candidate) and the dashed line where both are equal."""
     if not data or not data["baseline"]:
         return ""
     b, c = data["baseline"], data["candidate"]
@@ -89,13 +96,13 @@ def scatter(data: dict[str, list[float]] | None) -> str:
     sx, sy = scale(lo, hi, LEFT, W - 10), scale(lo, hi, H - PAD, 10)
     dots = "".join(f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='1.6'/>" for x, y in zip(b, c, strict=True))
     svg = (
-        _axes("baseline prediction", "candidate prediction", (BASE, CAND))
+        _axes(*axes, (BASE, CAND))
         + f"<g fill='{CAND}' fill-opacity='0.45'>{dots}</g>"
         + f"<line x1='{sx(lo):.1f}' y1='{sy(lo):.1f}' x2='{sx(hi):.1f}' y2='{sy(hi):.1f}' "
         f"stroke='{BASE}' stroke-width='1.5' stroke-dasharray='4 3'/>"
-        + f"<text x='{LEFT + 4}' y='20'>{sig(lo)} .. {sig(hi)}</text>"
+        + f"<text x='{LEFT + 4}' y='20'>{sig(lo)} .. {sig(hi)}{unit}</text>"
     )
-    return figure("scatter", svg, f"Candidate vs baseline predictions ({len(b)} rows; dashed: equal)")
+    return figure(name, svg, f"{caption} ({len(b)} points; dashed: equal)")
 
 
 def residuals(data: dict[str, list[float]] | None) -> str:

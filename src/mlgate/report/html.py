@@ -9,7 +9,7 @@ from html import escape
 from mlgate.policy import DEFAULTS
 from mlgate.report import figures, forest
 from mlgate.report.figures import COLOURS
-from mlgate.report.model import STATUS_ORDER, Report
+from mlgate.report.model import STATUS_ORDER, Finding, Report
 from mlgate.report.summary import WORDS, named, next_steps, policy_changes, sections, short
 from mlgate.report.text import COUNTED, headline
 
@@ -37,6 +37,7 @@ def html_report(report: Report) -> str:
         "<h2>Every check</h2>",
         _checks(report),
         _steps_table(report),
+        _replay_tables(report),
         _policy(report),
         "</body></html>",
     ]
@@ -104,6 +105,18 @@ def _pictures(report: Report) -> str:
         forest.aa_spread(plots.get("aa")),
         figures.scatter(plots.get("scatter")),
         figures.residuals(plots.get("residuals")),
+        figures.scatter(
+            plots.get("replay_answers"),
+            "Shadow replay: each record's answer, candidate vs baseline",
+            ("baseline answer", "candidate answer"),
+            "replay-answers",
+        ),
+        figures.scatter(
+            plots.get("replay_latency"),
+            "Shadow replay: each request's latency (log scale), candidate vs baseline",
+            ("baseline log10 ms", "candidate log10 ms"),
+            "replay-latency",
+        ),
     ]
     shown = [d for d in drawn if d]
     return "<h2>Pictures</h2><div class='plots'>" + "".join(shown) + "</div>" if shown else ""
@@ -147,6 +160,72 @@ def _steps_table(report: Report) -> str:
         + "".join(body)
         + "</table>"
     )
+
+
+INPUT_CHECKS = {  # the input checks' columns: metric -> heading
+    "unseen_categories": "unseen values",
+    "out_of_range": "outside training range",
+    "missing_share": "missing share (Fisher)",
+    "category_frequencies": "frequencies (chi-square)",
+    "distribution": "distribution (KS)",
+}
+
+
+def _replay_tables(report: Report) -> str:
+    """The requests whose answers changed most (with what they sent), and the input checks by feature."""
+    answers = next((f for f in report.checks if f.name == "replay answers"), None)
+    parts = []
+    changed = answers.details.get("changed_most", []) if answers else []
+    if changed:
+        rows = "".join(
+            f"<tr><td class='n'>{c['request']}</td><td>{escape(json.dumps(c['baseline']))}</td>"
+            f"<td>{escape(json.dumps(c['candidate']))}</td>"
+            f"<td><code>{escape(json.dumps(c['records'], default=str)[:600])}</code></td></tr>"
+            for c in changed
+        )
+        parts.append(
+            "<h3>Requests answered most differently</h3><table><tr><th>request</th><th>baseline</th>"
+            f"<th>candidate</th><th>records sent</th></tr>{rows}</table>"
+        )
+    by_feature: dict[str, dict[str, Finding]] = {}
+    for f in report.checks:
+        if f.kind == "inputs" and f.metric in INPUT_CHECKS:
+            by_feature.setdefault(str(f.details.get("feature", "")), {})[f.metric] = f
+    if by_feature:
+        ordered = sorted(
+            by_feature.items(), key=lambda kv: min(STATUS_ORDER[f.status] for f in kv[1].values())
+        )
+        rows = "".join(
+            f"<tr><td>{escape(feature)}</td>"
+            + "".join(
+                f"<td>{_badge(checks[m].status)} {escape(_input_number(checks[m]))}</td>"
+                if m in checks
+                else "<td></td>"
+                for m in INPUT_CHECKS
+            )
+            + "</tr>"
+            for feature, checks in ordered
+        )
+        heads = "".join(f"<th>{escape(h)}</th>" for h in INPUT_CHECKS.values())
+        parts.append(f"<h3>Input checks by feature</h3><table><tr><th>feature</th>{heads}</tr>{rows}</table>")
+    return "<h2>Shadow replay</h2>" + "".join(parts) if parts else ""
+
+
+def _input_number(finding: Finding) -> str:
+    """The one number of an input check a table cell shows."""
+    d = finding.details
+    if finding.status == "skip":
+        return ""
+    if finding.metric in ("unseen_categories", "out_of_range"):
+        share = d.get("share")
+        return "" if share is None else f"{share:.1%}"
+    if finding.metric == "missing_share" and "traffic_share" in d:
+        return f"{d['train_share']:.1%} -> {d['traffic_share']:.1%}"
+    if finding.metric == "category_frequencies" and "cramers_v" in d:
+        return f"V {d['cramers_v']:.2f}"
+    if finding.metric == "distribution" and "ks" in d:
+        return f"KS {d['ks']:.2f}"
+    return ""
 
 
 def _policy(report: Report) -> str:

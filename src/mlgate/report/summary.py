@@ -37,6 +37,8 @@ TITLES = {
     "latency": "API latency",
     "served": "served parity",
     "shift": "shift",
+    "replay": "shadow replay",
+    "inputs": "live inputs vs training data",
 }
 TOO_WIDE = 10.0  # an interval spanning more than this factor says nothing about the size of a change
 MAX_SHORT = 110  # characters of a message's first clause kept as its short sentence
@@ -50,7 +52,7 @@ def section_of(finding: Finding) -> str:
         return "speed"
     if finding.kind.startswith("latency"):
         return "latency"
-    if finding.kind in ("quality", "shift"):
+    if finding.kind in ("quality", "shift", "replay", "inputs"):
         return finding.kind
     return "reproducibility"  # the id join, feature and prediction parity
 
@@ -217,13 +219,23 @@ def next_steps(report: Report) -> list[str]:
 
 
 # What would move each section's limit, and what more evidence each section takes.
-LIMIT = {"quality": "the margin", "speed": "the minimum effect", "latency": "the minimum effect"}
+LIMIT = {
+    "quality": "the margin",
+    "speed": "the minimum effect",
+    "latency": "the minimum effect",
+    "replay": "the policy (parity, latency minimum effect)",
+    "shift": "the shift thresholds (shift.psi_fail)",
+}
 MORE = {"speed": "asv round", "latency": "load run"}
 
 
 def _advice(section: Section, worst: Finding) -> str:
     if worst.status == "error":
         return f"fix {named(worst)}"
+    if section.key == "inputs":  # facts about the traffic, not about either version
+        words = {"fail": "flagged", "warn": "to look at"}
+        found = ", ".join(f"{section.count(s)} {w}" for s, w in words.items() if section.count(s))
+        return f"{found}; the traffic is not what the model was trained on: {named(worst)}"
     if worst.status == "fail":
         regressions = section.count("fail")
         plural = "s" if regressions > 1 else ""
