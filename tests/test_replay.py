@@ -12,7 +12,7 @@ import pytest
 from conftest import CHROMIUM, check_pictures, running_server, train_versions
 from mlgate.checks.replay import replay_findings
 from mlgate.cli import main
-from mlgate.evidence.replay import Replay
+from mlgate.evidence.replay import Replay, read_replay
 from mlgate.infra.errors import MlgateError
 from mlgate.model.tables import json_records, read_table, write_table
 from mlgate.policy import read_policy
@@ -71,93 +71,112 @@ def test_bad_traffic_is_one_line_naming_the_file(tmp_path: Path, content: str | 
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
 
-def _replay(pairs: list[dict[str, Any]], probabilities: list[dict[str, Any]] | None = None) -> Replay:
-    """A replay as read back: per request both sides' status, latency and predictions."""
-    frame = pd.DataFrame(
-        {
-            "i": range(len(pairs)),
-            **{
-                f"{side}_{key}": [p[side][key] for p in pairs]
-                for side in ("baseline", "candidate")
-                for key in ("status", "latency_us", "predictions")
-            },
-            "baseline_version": "v1",
-            "candidate_version": "v2",
-        }
-    )
-    probs = probabilities or [{}] * len(pairs)
-    rows = pd.DataFrame(
-        {"x": [float(k) for k in range(len(pairs))]}, index=pd.Index(range(len(pairs)), name="request")
-    )
-    return Replay(Path("r"), {"complete": True}, frame, {"baseline": probs, "candidate": probs}, rows)
-
-
-def _pair(
-    b: list[Any], c: list[Any], b_ms: float = 2.0, c_ms: float = 2.0, c_status: int = 200
+def _answer(
+    predictions: list[Any] | None, status: int = 200, ms: float = 2.0, **extra: Any
 ) -> dict[str, Any]:
-    return {
-        "baseline": {"status": 200, "latency_us": int(b_ms * 1000), "predictions": b},
-        "candidate": {
-            "status": c_status,
-            "latency_us": int(c_ms * 1000),
-            "predictions": c if c_status == 200 else None,
-        },
-    }
+    """One side's answer as mlgate.locust.replay keeps it: status, latency and the body's text."""
+    body = {"predictions": predictions, "model_version": "v", **extra} if status == 200 else {"detail": "no"}
+    return {"status": status, "latency_us": int(ms * 1000), "body": json.dumps(body)}
+
+
+def _replay(folder: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]], sent: int = 0) -> Replay:
+    """A replay folder of these (baseline, candidate) answers, one single-record request each (``x``
+    = the request number), ``sent`` requests in all (more than answered: the run time ended first)."""
+    folder.mkdir()
+    total = max(sent, len(pairs))
+    requests = [{"i": k, "body": json.dumps({"records": [{"x": float(k)}]})} for k in range(total)]
+    _lines(folder / "requests.jsonl", requests)
+    firsts = ("baseline", "candidate")
+    _lines(
+        folder / "pairs.jsonl",
+        [{"i": k, "first": firsts[k % 2], "baseline": b, "candidate": c} for k, (b, c) in enumerate(pairs)],
+    )
+    meta = {"requests": total, "pairs": len(pairs), "complete": total == len(pairs), "baseline": "A"}
+    (folder / "replay.json").write_text(json.dumps(meta))
+    return read_replay(folder, API)
 
 
 def _findings(replay: Replay) -> dict[str, Any]:
     return {f.name: f for f in replay_findings(replay, read_policy())}
 
 
-def test_identical_answers_pass_and_a_changed_request_is_named_with_its_inputs() -> None:
-    same = _findings(_replay([_pair([100.0 + k], [100.0 + k]) for k in range(40)]))
-    assert (
-        same["replay answers"].status == "pass" and "answered identically" in same["replay answers"].message
+def test_identical_answers_pass_and_a_changed_request_is_named_with_its_inputs(tmp_path: Path) -> None:
+    same = _findings(
+        _replay(tmp_path / "same", [(_answer([100.0 + k]), _answer([100.0 + k])) for k in range(40)])
     )
-    changed = [_pair([100.0 + k], [100.0 + k + (5.0 if k == 7 else 0.0)]) for k in range(40)]
-    changed[3] = _pair([103.0], [103.0 + 1e-9])  # within the parity tolerance
-    found = _findings(_replay(changed))["replay answers"]
-    assert found.status == "warn" and found.message.startswith("1 of 40 requests answered differently")
-    assert found.details["within_tolerance"] == 1 and "changed most: #7" in found.message
-    [most] = found.details["changed_most"]
+    assert same["replay answers"].status == "pass" and same["replay prediction parity"].status == "pass"
+    changed = [(_answer([100.0 + k]), _answer([100.0 + k + (5.0 if k == 7 else 0.0)])) for k in range(40)]
+    changed[3] = (_answer([103.0]), _answer([103.0 + 1e-9]))  # within the parity tolerance
+    found = _findings(_replay(tmp_path / "changed", changed))
+    answers = found["replay answers"]
+    assert answers.status == "warn" and answers.message.startswith("1 of 40 requests answered differently")
+    assert "changed most: #7" in answers.message
+    [most] = answers.details["changed_most"]
     assert most["request"] == 7 and most["change"] == pytest.approx(5.0) and most["records"] == [{"x": 7.0}]
+    ruled = found["replay prediction parity"]  # the parity rule itself, as offline: record 7 of request 7
+    assert ruled.status == "warn" and "1 of 40 rows" in ruled.message and "7.0" in ruled.message
 
 
-def test_a_classifier_s_flipped_decisions_are_counted() -> None:
-    pairs = [_pair(["a", "b"], ["a", "b"]) for _ in range(30)] + [_pair(["a", "b"], ["b", "b"])]
-    found = _findings(_replay(pairs))["replay answers"]
-    assert found.details["flipped_rows"] == 1 and found.details["rows"] == 62
-    assert "1 of 62 decisions flipped" in found.message and found.details["changed_most"][0]["request"] == 30
+def test_a_classifier_s_flipped_decisions_come_first_and_odd_probabilities_are_left_out(
+    tmp_path: Path,
+) -> None:
+    def proba(p: float) -> dict[str, Any]:
+        return {"probabilities": {"a": [p, 0.2], "b": [1 - p, 0.8]}}
+
+    pairs = [
+        (_answer(["a", "b"], **proba(0.9)), _answer(["a", "b"], **proba(0.9 - k / 100))) for k in range(30)
+    ]
+    pairs.append((_answer(["a", "b"], **proba(0.6)), _answer(["b", "b"], **proba(0.4))))
+    replay = _replay(tmp_path / "labels", pairs)
+    assert list(replay.outputs["baseline"].columns) == ["prediction", "proba_a", "proba_b"]
+    found = _findings(replay)
+    assert found["replay decision parity"].details["flipped"] == 1
+    assert "1 of 62 labels changed" in found["replay decision parity"].message
+    assert found["replay answers"].details["changed_most"][0]["request"] == 30  # the flip outranks
+    # An API answering one probability per label, not a list per record: labels are still compared.
+    odd = [
+        (_answer(["a"], probabilities={"a": 0.7}), _answer(["b"], probabilities={"a": 0.2}))
+        for _ in range(25)
+    ]
+    replay = _replay(tmp_path / "odd", odd)
+    assert list(replay.outputs["baseline"].columns) == ["prediction"]
+    assert _findings(replay)["replay decision parity"].details["flipped"] == 25
 
 
-def test_candidate_only_errors_fail_and_latency_never_fails() -> None:
-    pairs = [_pair([1.0], [1.0], 2.0, 6.0) for _ in range(60)]
+def test_candidate_only_errors_fail_and_latency_is_only_an_estimate(tmp_path: Path) -> None:
+    pairs = [(_answer([1.0]), _answer([1.0], ms=6.0)) for _ in range(60)]
     for k in range(10):
-        pairs[k] = _pair([1.0], [1.0], c_status=500)
-    found = _findings(_replay(pairs))
+        pairs[k] = (_answer([1.0]), _answer(None, status=500))
+    found = _findings(_replay(tmp_path / "slow", pairs))
     errors = found["replay errors"]
     assert errors.status == "fail" and "10 failed on the candidate only" in errors.message
     assert "#0 (500)" in errors.message and errors.details["failed_on_candidate"][:2] == [0, 1]
-    latency = found["replay latency"]  # three times slower, yet one replay cannot fail on it
+    latency = found["replay latency"]  # three times slower, yet one replay gives no verdict
     assert latency.status == "warn" and latency.change == pytest.approx(2.0)
-    assert "mlgate load --duet --runs 5" in latency.message
-    quick = _findings(_replay([_pair([1.0], [1.0], 2.0, 2.0) for _ in range(60)]))["replay latency"]
-    assert quick.status == "pass" and "no slowdown of the minimum effect" in quick.message
-
-
-def test_a_replay_the_run_time_cut_short_says_so() -> None:
-    replay = _replay([_pair([1.0], [1.0]) for _ in range(30)])
-    cut = Replay(
-        replay.folder,
-        {"complete": False, "pairs": 30, "requests": 90},
-        replay.pairs,
-        replay.probabilities,
-        replay.rows,
+    assert (
+        "an estimate, not a verdict" in latency.message and "mlgate load --duet --runs 5" in latency.message
     )
-    found = _findings(cut)["replay coverage"]
+    assert latency.details["candidate_first"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_replay_the_run_time_cut_short_judges_only_what_was_sent(tmp_path: Path) -> None:
+    replay = _replay(tmp_path / "cut", [(_answer([1.0]), _answer([1.0])) for _ in range(30)], sent=90)
+    assert replay.rows is not None and len(replay.rows) == 30
+    found = _findings(replay)["replay coverage"]
     assert found.status == "warn" and found.message.startswith(
         "only 30 of 90 recorded requests were replayed"
     )
+
+
+def test_input_checks_need_a_named_spec_not_the_embedded_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _replay(tmp_path / "r", [(_answer([1.0]), _answer([1.0])) for _ in range(30)])
+    monkeypatch.chdir(tmp_path)  # no pyproject here: nothing names a spec
+    assert main(["-q", "compare", "--replay", "r", "--out", "report"]) == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    [skipped] = [f for f in report["checks"] if f["kind"] == "inputs"]
+    assert skipped["status"] == "skip" and "give --spec MODULE:OBJECT" in skipped["message"]
 
 
 def test_replay_refuses_unbounded_plans_and_remote_hosts(
@@ -218,13 +237,20 @@ def test_a_classifier_replayed_from_rows_names_its_flipped_requests(tmp_path: Pa
     holdout = read_table(models["holdout"], "x")
     assert meta["requests"] == meta["pairs"] == len(holdout) and meta["traffic_kind"] == "rows"
     code, found = _compare(out, tmp_path / "report", "--spec", WINE)
+    flips = found["replay decision parity"]
+    assert flips["status"] == "warn" and flips["details"]["flipped"] > 0  # parity is not required
     answers = found["replay answers"]
-    assert answers["status"] == "warn" and answers["details"]["flipped_rows"] > 0
-    flipped = answers["details"]["changed_most"][0]
+    assert answers["status"] == "warn" and answers["details"]["changed"] == len(holdout)  # probabilities
+    flipped = answers["details"]["changed_most"][0]  # a flipped decision comes first
+    assert flipped["baseline"]["prediction"] != flipped["candidate"]["prediction"]
     sent = json_records(holdout.drop(columns=["wine_id", "target"]))[flipped["request"]]
-    assert flipped["records"] == [sent] and flipped["baseline"] != flipped["candidate"]
-    assert found["replay errors"]["status"] == "pass" and code in (0, 1)
+    assert flipped["records"] == [sent] and flipped["record"] == 0
+    assert found["replay errors"]["status"] == "pass"
     assert not [f for f in found.values() if f["kind"] == "inputs" and f["status"] == "fail"]
+    # The weak version's answers move far (PSI): a regression by the shift rule, as offline.
+    assert code == 1 and "fail" in {
+        f["status"] for f in found.values() if "prediction shift PSI" in f["name"]
+    }
 
 
 def _drifted(recording: Path, out: Path) -> Path:
@@ -269,8 +295,8 @@ def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
 
     code, same = _compare(tmp_path / "same", tmp_path / "same-report")
     assert same["replay answers"]["status"] == "pass", same["replay answers"]["message"]
-    assert "answered identically" in same["replay answers"]["message"]
-    assert same["replay errors"]["status"] == "pass" and same["replay latency"]["status"] != "fail"
+    assert "are bit-identical" in same["replay prediction parity"]["message"]
+    assert same["replay errors"]["status"] == "pass" and same["replay latency"]["status"] == "warn"
     flagged = [f["message"] for f in same.values() if f["kind"] == "inputs" and f["status"] == "fail"]
     assert flagged == [] and code == 0
 
@@ -279,6 +305,7 @@ def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
     assert answers["status"] == "warn" and answers["details"]["changed"] > 0
     most = answers["details"]["changed_most"][0]
     assert f"changed most: #{most['request']}" in answers["message"] and "GrLivArea" in most["records"][0]
+    assert most["change"] == max(c["change"] for c in answers["details"]["changed_most"])
 
     _, drift = _compare(tmp_path / "drift", tmp_path / "drift-report")
     unseen = drift["input Neighborhood unseen categories"]
@@ -288,7 +315,7 @@ def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
 
     page = tmp_path / "new-report" / "report.html"
     html = page.read_text()
-    assert "<h2>Shadow replay</h2>" in html and "Requests answered most differently" in html
+    assert "<h2>Shadow replay</h2>" in html and "Records answered most differently" in html
     assert "Input checks by feature" in html
     if CHROMIUM is not None:
         pictures = check_pictures(page, tmp_path / "shots")

@@ -630,7 +630,8 @@ def load(
         cost = summary["generator"]
         console.out.print(
             f"{summary.get('label') or summary['host']}: {total['requests']} requests, "
-            f"{total['rate_per_s']:.1f}/s, errors {'unknown' if errors is None else f'{errors:.2%}'}, {shown}"
+            f"{total['rate_per_s']:.1f}/s, errors {'unknown' if errors is None else f'{errors:.2%}'}"
+            + (f", {shown}" if shown else "")
             + (
                 f"; generator {cost['cpu_ms_per_request']:.2f} ms CPU a request"
                 if cost["cpu_ms_per_request"]
@@ -690,10 +691,18 @@ def replay(
     loaded = read_traffic(traffic, read_api())
     for flag, host in (("--baseline-host", baseline_host), ("--candidate-host", candidate_host)):
         locust_run.check_answers(host, flag)
+    if baseline_host.rstrip("/") == candidate_host.rstrip("/"):
+        console.err.print("[yellow]warning:[/] both hosts are the same server: this compares it with itself")
     with console.err.status("replay") as status:
         meta = replay_run.replay(
             loaded, baseline_host, candidate_host, plan, folder, lambda text: status.update(f"replay: {text}")
         )
+    for side, refused in meta["refused"].items():
+        if refused:
+            console.err.print(
+                f"[yellow]warning:[/] the {side} answered {refused:,} of {meta['pairs']:,} requests with "
+                "an error; see the answers in pairs.jsonl (another API shape? [tool.mlgate.api])"
+            )
     console.out.print(
         f"replayed {meta['pairs']:,} of {meta['requests']:,} requests to both servers"
         + ("" if meta["complete"] else f" (the run time of {plan.run_seconds:g} s ended first)")
@@ -839,14 +848,21 @@ def calibrate(
 
 
 def _replay(folder: Path, spec: str | None, model_spec: ModelSpec | None) -> Replay:
-    """The replay folder, with the spec's training features for the input checks."""
+    """The replay folder, with the training features of the model spec named (``--spec``, the
+    artifacts' or ``[tool.mlgate] model``) for the input checks; never the embedded default's."""
     from dataclasses import replace
 
     from mlgate.evidence.replay import read_replay
-    from mlgate.model.spec import load_spec
+    from mlgate.model.spec import load_spec, named_spec
     from mlgate.serving.api import read_api
 
     replayed = read_replay(folder, read_api())
+    reference = named_spec(spec)
+    if model_spec is None and reference is None:
+        why = (
+            "no model spec named to take training data from; give --spec MODULE:OBJECT or [tool.mlgate] model"
+        )
+        return replace(replayed, no_training=why)
     model_spec = model_spec or load_spec(spec)
     training = model_spec.features(model_spec.train_rows())
     rows = replayed.rows

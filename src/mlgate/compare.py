@@ -22,6 +22,7 @@ from mlgate.checks.benchmark_timing import benchmark_findings
 from mlgate.checks.latency import latency_findings
 from mlgate.checks.replay import replay_findings
 from mlgate.checks.runs import apply_canary
+from mlgate.checks.traffic_inputs import distinct, input_checks
 from mlgate.evidence import Evidence, Measured
 from mlgate.evidence.predictions import Side, aligned, by_id, is_artifact, labels, read_side, task_of
 from mlgate.infra import atomic, threads
@@ -71,6 +72,12 @@ def _judged(evidence: Evidence, policy: Policy) -> Report:
         read_side(path, flag, spec, data, data_source, evidence.id_column, evidence.trust_pickle)
         for path, flag in ((evidence.baseline, "BASELINE"), (evidence.candidate, "CANDIDATE"))
     )
+    replayed = evidence.measured.replay
+    if replayed is not None and replayed.labels() == (cand.label, base.label) != (base.label, cand.label):
+        raise MlgateError(
+            f"--replay: its baseline server answered as {cand.label} and its candidate as {base.label}, "
+            "the reverse of BASELINE/CANDIDATE; replay with the hosts swapped"
+        )
     task = task_of(base, cand, spec)
     id_col = _id_column(evidence, spec, base, cand)
     data_ids = None
@@ -184,7 +191,16 @@ def measured(evidence: Measured, policy: Policy) -> list[Finding]:
     if evidence.benchmarks is not None:
         findings += benchmark_findings(evidence.benchmarks, policy, history)
     if evidence.replay is not None:
-        findings += replay_findings(evidence.replay, policy)
+        replayed = evidence.replay
+        findings += replay_findings(replayed, policy)
+        if replayed.training is None or replayed.rows is None:
+            why = "no readable records in the requests" if replayed.rows is None else replayed.no_training
+            findings.append(
+                Finding(name="input checks", kind="inputs", status="skip", message=f"input checks: {why}")
+            )
+        else:
+            rows = distinct(replayed.rows)
+            findings += input_checks(replayed.training, rows, policy.alpha, policy.shift.ks_warn)
     if evidence.load is not None:
         base, cand = evidence.load.baseline, evidence.load.candidate
         looks = evidence.load_looks or (min(len(base), len(cand)),)

@@ -18,6 +18,7 @@ from mlgate import stats
 from mlgate.checks.asv_timing import curve_rounds, fit_rounds
 from mlgate.evidence import Measured, outputs
 from mlgate.evidence.asv_results import CommitResults
+from mlgate.evidence.outputs import PREDICTION, PROBA_PREFIX, looks_like_classification
 from mlgate.evidence.replay import Replay
 from mlgate.report import Finding
 from mlgate.report.model import SCALE
@@ -131,24 +132,26 @@ def replay_plots(replay: Replay) -> dict[str, Any]:
     the baseline's label) and requests' latencies (log10 ms)."""
     plots: dict[str, Any] = {}
     pairs = replay.pairs
-    points: dict[str, list[float]] = {"baseline": [], "candidate": []}
-    for k in range(len(pairs)):
-        b, c = pairs["baseline_predictions"].iloc[k], pairs["candidate_predictions"].iloc[k]
-        if b is None or c is None or len(b) != len(c):
-            continue
-        pb, pc = replay.probabilities["baseline"][k], replay.probabilities["candidate"][k]
-        for row, (x, y) in enumerate(zip(b, c, strict=True)):
-            label = str(x)
-            if label in pb and label in pc:  # a classifier: how sure each version is of the old label
-                x, y = pb[label][row], pc[label][row]
-            if _finite(x) and _finite(y):
-                points["baseline"].append(float(x))
-                points["candidate"].append(float(y))
-    if points["baseline"]:
-        take = np.linspace(
-            0, len(points["baseline"]) - 1, min(SCATTER_POINTS, len(points["baseline"]))
-        ).astype(int)
-        plots["replay_answers"] = {side: [v[t] for t in take] for side, v in points.items()}
+    base, cand = replay.outputs["baseline"], replay.outputs["candidate"]
+    if not base.empty:
+        if looks_like_classification(base):
+            # How sure each version is of the baseline's label (labels only: nothing to draw).
+            x, y = np.full(len(base), np.nan), np.full(len(base), np.nan)
+            labels = base[PREDICTION].astype(str).to_numpy()
+            for column in base.columns:
+                if str(column).startswith(PROBA_PREFIX) and column in cand.columns:
+                    rows = labels == str(column)[len(PROBA_PREFIX) :]
+                    x[rows] = base[column].to_numpy(dtype=float)[rows]
+                    y[rows] = cand[column].to_numpy(dtype=float)[rows]
+        else:
+            x, y = base[PREDICTION].to_numpy(dtype=float), cand[PREDICTION].to_numpy(dtype=float)
+        kept = [(float(a), float(b)) for a, b in zip(x, y, strict=True) if np.isfinite(a) and np.isfinite(b)]
+        if kept:
+            take = np.linspace(0, len(kept) - 1, min(SCATTER_POINTS, len(kept))).astype(int)
+            plots["replay_answers"] = {
+                "baseline": [kept[t][0] for t in take],
+                "candidate": [kept[t][1] for t in take],
+            }
     answered = pairs[(pairs["baseline_status"] == 200) & (pairs["candidate_status"] == 200)]
     if len(answered):
         take = np.linspace(0, len(answered) - 1, min(SCATTER_POINTS, len(answered))).astype(int)
@@ -157,7 +160,3 @@ def replay_plots(replay: Replay) -> dict[str, Any]:
             for side in ("baseline", "candidate")
         }
     return plots
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -394,3 +394,19 @@ def relative_line_fit(x: Array, y: Array) -> tuple[float, float]:
     design = np.column_stack([np.ones_like(x), x]) * weights[:, None]
     (a, b), *_ = np.linalg.lstsq(design, y * weights, rcond=None)
     return float(a), float(b)
+
+
+def holm(p: Array) -> Array:
+    """Holm's adjusted p-values: the k-th smallest of m times (m - k + 1), kept in order, at most 1."""
+    order = np.argsort(p, kind="stable")
+    steps = np.maximum.accumulate(np.minimum(1.0, (p.size - np.arange(p.size)) * p[order]))
+    adjusted = np.empty(p.size)
+    adjusted[order] = steps
+    return adjusted
+
+
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    from scipy import special
+
+    return 1.0 if k <= 0 else float(special.bdtrc(k - 1, n, p))

@@ -92,22 +92,29 @@ def compare_frames(base: pd.DataFrame, cand: pd.DataFrame, rules: Parity) -> Fra
     return diff
 
 
-def _numeric_diff(
-    column: str, base: pd.Series, cand: pd.Series, rules: Parity
-) -> tuple[bool, ColumnDiff | None] | None:
-    b = base.to_numpy(dtype=float, na_value=np.nan)
-    a = cand.to_numpy(dtype=float, na_value=np.nan)
+def beyond_tolerance(
+    b: NDArray[np.float64], a: NDArray[np.float64], column: str, rules: Parity
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """|a - b| per row (0 where equal, both missing or the same infinity; inf for NaN on one side)
+    and where it breaks the tolerance rule of ``column``."""
     same = (a == b) | (np.isnan(a) & np.isnan(b))
-    if same.all():
-        return None
     rtol, atol = tolerance(rules, column)
     finite_b = b[np.isfinite(b)]
     scale = float(np.mean(np.abs(finite_b))) if finite_b.size else 1.0
     with np.errstate(invalid="ignore"):  # inf - inf; such rows are equal and zeroed next
         absdiff = np.abs(a - b)
-    absdiff[same] = 0.0  # equal, both missing, or the same infinity
-    absdiff[np.isnan(absdiff)] = np.inf  # NaN on one side only
-    beyond = absdiff > atol * scale + rtol * np.abs(np.nan_to_num(b))
+    absdiff[same] = 0.0
+    absdiff[np.isnan(absdiff)] = np.inf
+    return absdiff, absdiff > atol * scale + rtol * np.abs(np.nan_to_num(b))
+
+
+def _numeric_diff(
+    column: str, base: pd.Series, cand: pd.Series, rules: Parity
+) -> tuple[bool, ColumnDiff | None] | None:
+    b = base.to_numpy(dtype=float, na_value=np.nan)
+    absdiff, beyond = beyond_tolerance(b, cand.to_numpy(dtype=float, na_value=np.nan), column, rules)
+    if not absdiff.any():
+        return None
     if not beyond.any():
         return False, None
     worse, b_beyond = absdiff[beyond], b[beyond]

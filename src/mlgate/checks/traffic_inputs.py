@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from mlgate import stats
 from mlgate.report import Finding, Status
+from mlgate.report.model import FEATURE
 from mlgate.report.numbers import percent, sig
 
 Array = NDArray[np.float64]
@@ -93,7 +94,7 @@ class _Test:
             else self.candidate - self.baseline,
             threshold=self.floor,
             details={
-                "feature": self.feature,
+                FEATURE: self.feature,
                 **self.details,
                 "p_value": self.p,
                 "p_adjusted": adjusted,
@@ -134,7 +135,7 @@ def input_checks(train: pd.DataFrame, traffic: pd.DataFrame, alpha: float, ks_wa
         else:
             items.extend(_numeric(feature, train[column], traffic[column], ks_warn, range_alpha))
     tests = [item for item in items if isinstance(item, _Test)]
-    adjusted = iter(_holm(np.array([test.p for test in tests], dtype=float)))
+    adjusted = iter(stats.holm(np.array([test.p for test in tests], dtype=float)))
     findings = [
         item.finding(float(next(adjusted)), len(tests), alpha) if isinstance(item, _Test) else item
         for item in items
@@ -156,15 +157,6 @@ def input_checks(train: pd.DataFrame, traffic: pd.DataFrame, alpha: float, ks_wa
     return findings
 
 
-def _holm(p: Array) -> Array:
-    """Holm's adjusted p-values: the k-th smallest of m times (m - k + 1), kept in order, at most 1."""
-    order = np.argsort(p, kind="stable")
-    steps = np.maximum.accumulate(np.minimum(1.0, (p.size - np.arange(p.size)) * p[order]))
-    adjusted = np.empty(p.size)
-    adjusted[order] = steps
-    return adjusted
-
-
 def _is_categorical(column: pd.Series[Any]) -> bool:
     # Booleans are numbers to pandas, but yes/no to the model.
     return pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column)
@@ -184,7 +176,7 @@ def _categorical(feature: str, train: pd.Series[Any], traffic: pd.Series[Any]) -
     counts = sent[~is_new].reindex(known.index, fill_value=0)
     return [
         _unseen(feature, sent[is_new], new_rows, traffic, int(sent.sum())),
-        _missing_share(feature, train.isna().to_numpy(), traffic.isna().to_numpy()),
+        _missing_share(feature, train.isna().to_numpy(), traffic.isna().to_numpy(), traffic.index),
         _frequencies(feature, [str(level) for level in known.index], known.to_numpy(), counts.to_numpy()),
     ]
 
@@ -197,7 +189,7 @@ def _numeric(
     seen, sent = reference[~np.isnan(reference)], values[~np.isnan(values)]
     items: list[Item] = [
         _range(feature, seen, values, unreadable, traffic, alpha),
-        _missing_share(feature, np.isnan(reference), traffic.isna().to_numpy()),
+        _missing_share(feature, np.isnan(reference), traffic.isna().to_numpy(), traffic.index),
     ]
     too_few = _too_few(feature, "distribution", seen.size, sent.size)
     if too_few is not None:
@@ -298,13 +290,13 @@ def _range(
         outside=int(outside.size),
         share=outside.size / rows,
         most_extreme=most,
-        examples=[{"row": int(row), "value": float(values[row])} for row in extreme],
+        examples=[{"row": _plain(traffic.index[row]), "value": float(values[row])} for row in extreme],
     )
     span = f"the training range [{sig(low)}, {sig(high)}]"
     # A new draw from the training distribution falls beyond the min or max of n training values with
     # probability 2/(n + 1) (order statistics): that many outside is no news, more is (binomial tail).
     expected = 2 / (seen.size + 1)
-    beyond_p = _upper_tail(outside.size, details["values"], expected)
+    beyond_p = stats.binomial_upper_tail(outside.size, details["values"], expected)
     details.update(expected_share=expected, p_value=beyond_p)
     if most is not None:
         found = (
@@ -324,15 +316,8 @@ def _range(
     return _finding(feature, "out_of_range", status, message, details, change=outside.size / rows)
 
 
-def _upper_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p)."""
-    from scipy import special
-
-    return 1.0 if k <= 0 else float(special.bdtrc(k - 1, n, p))
-
-
 def _missing_share(
-    feature: str, train_missing: NDArray[np.bool_], traffic_missing: NDArray[np.bool_]
+    feature: str, train_missing: NDArray[np.bool_], traffic_missing: NDArray[np.bool_], index: pd.Index
 ) -> Item:
     """Fisher's exact test of the missing share; no test when neither side misses a value."""
     n_train, n_traffic = train_missing.size, traffic_missing.size
@@ -346,7 +331,7 @@ def _missing_share(
         "traffic_missing": k_traffic,
         "traffic_share": after,
         "difference": after - before,
-        "missing_rows": [int(row) for row in np.flatnonzero(traffic_missing)[:EXAMPLES]],
+        "missing_rows": [_plain(index[row]) for row in np.flatnonzero(traffic_missing)[:EXAMPLES]],
     }
     if k_train == k_traffic == 0:
         message = "no missing values in training or traffic"
@@ -434,7 +419,7 @@ def _finding(
         message=message,
         metric=metric,
         change=change,
-        details={"feature": feature, **details} if feature else details,
+        details={FEATURE: feature, **details} if feature else details,
     )
 
 
@@ -443,7 +428,8 @@ def _name(feature: str, metric: str) -> str:
 
 
 def _examples(column: pd.Series[Any], rows: NDArray[np.intp]) -> list[dict[str, Any]]:
-    return [{"row": int(row), "value": _plain(column.iloc[row])} for row in rows]
+    """Values at positions ``rows``, each named by its index label (a replay's: the request)."""
+    return [{"row": _plain(column.index[row]), "value": _plain(column.iloc[row])} for row in rows]
 
 
 def _plain(value: Any) -> Any:
@@ -455,3 +441,9 @@ def _plain(value: Any) -> Any:
 
 def _p(p: float) -> str:
     return "< 1e-300" if p < 1e-300 else f"{p:.2g}"
+
+
+def distinct(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each record once: a load test cycles through its rows, and a row sent thirty times is one
+    draw of the traffic's distribution, not thirty (docs/design.md, shadow replay)."""
+    return rows[~rows.astype(str).duplicated()]

@@ -18,10 +18,10 @@ import os
 import random
 
 from locust import events, task
-from locust.contrib.fasthttp import FastHttpSession
 from locust.exception import StopUser
 
 from mlgate.locust.common import API, PredictUser
+from mlgate.locust.sessions import second_session
 
 SIDES = ("baseline", "candidate")
 _pairs = itertools.count(1)
@@ -46,14 +46,7 @@ class DuetUser(PredictUser):
             raise StopUser("duet load needs --candidate-host (the baseline is --host)")
         self.sessions = {
             "baseline": self.client,
-            "candidate": FastHttpSession(
-                base_url=candidate.rstrip("/"),
-                request_event=self.environment.events.request,
-                user=self,
-                network_timeout=self.network_timeout,
-                connection_timeout=self.connection_timeout,
-                max_retries=self.max_retries,
-            ),
+            "candidate": second_session(self, candidate),
         }
         self.coin = random.Random()
 

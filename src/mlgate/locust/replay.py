@@ -25,10 +25,10 @@ from typing import Any, ClassVar
 import gevent
 import orjson
 from locust import FastHttpUser, events, task
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.exception import StopUser
 
+from mlgate.locust.sessions import second_session
 from mlgate.serving.api import read_api
 
 API = read_api()
@@ -104,17 +104,7 @@ class ReplayUser(FastHttpUser):
         candidate = getattr(options, "candidate_host", "")
         if not candidate:
             raise StopUser("replay needs --candidate-host (the baseline is --host)")
-        self.sessions = {
-            "baseline": self.client,
-            "candidate": FastHttpSession(
-                base_url=candidate.rstrip("/"),
-                request_event=self.environment.events.request,
-                user=self,
-                network_timeout=self.network_timeout,
-                connection_timeout=self.connection_timeout,
-                max_retries=self.max_retries,
-            ),
-        }
+        self.sessions = {"baseline": self.client, "candidate": second_session(self, candidate)}
         self.coin = random.Random()
         rate = getattr(options, "rate", 0.0) or 0.0
         users = max(1, getattr(options, "num_users", 1) or 1)
@@ -139,7 +129,6 @@ class ReplayUser(FastHttpUser):
         Replay.pairs.append(orjson.dumps({"i": index, "first": order[0], **answers}))
 
     def _send(self, side: str, body: bytes) -> dict[str, Any]:
-        started = time.perf_counter()
         with self.sessions[side].post(
             API.path,
             data=body,  # type: ignore[arg-type]  # bytes go out as they are
@@ -147,7 +136,8 @@ class ReplayUser(FastHttpUser):
             name=f"{API.path} ({side})",
             catch_response=True,
         ) as response:
-            latency_us = round((time.perf_counter() - started) * 1e6)
+            # locust's own clock for the request, as every load sample's (locust/common.py)
+            latency_us = round(response.request_meta["response_time"] * 1000)
             status = int(response.status_code or 0)
             if status != 200:
                 response.failure(f"status {status}")

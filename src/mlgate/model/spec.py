@@ -106,6 +106,12 @@ def spec_reference(reference: str | None = None, project_dir: Path | None = None
     return _spec_from_pyproject(project_dir or Path.cwd())
 
 
+def named_spec(reference: str | None = None, project_dir: Path | None = None) -> str | None:
+    """``--spec``, else ``[tool.mlgate] model``; None when only the embedded default would apply."""
+    named, where = spec_reference(reference, project_dir)
+    return None if reference is None and where == "--spec" else named
+
+
 def spec_for_artifact(reference: str | None, artifact_dir: Path) -> ModelSpec:
     """The spec an artifact is read with: ``--spec`` when given (one line if the artifact was trained
     with another), else the one its manifest records when that imports, else the project's."""
@@ -224,7 +230,9 @@ def _spec_from_pyproject(project_dir: Path) -> tuple[str, str]:
         raise MlgateError(f"{path}: cannot read it as TOML ({exc}); fix the file") from exc
     tool = config.get("tool", {})
     table = tool.get("mlgate", {}) if isinstance(tool, dict) else {}
-    model = table.get("model", DEFAULT_SPEC) if isinstance(table, dict) else DEFAULT_SPEC
+    model = table.get("model") if isinstance(table, dict) else None
+    if model is None:  # nothing named: the embedded default, as without a pyproject
+        return DEFAULT_SPEC, "--spec"
     if not isinstance(model, str):
         raise MlgateError(f"{path}: [tool.mlgate] model must be a string like {DEFAULT_SPEC!r}")
     return model, f"{path} [tool.mlgate] model"

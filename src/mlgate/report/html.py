@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from html import escape
+from typing import Any
 
+from mlgate.evidence.outputs import PROBA_PREFIX
 from mlgate.policy import DEFAULTS
 from mlgate.report import figures, forest
 from mlgate.report.figures import COLOURS
-from mlgate.report.model import STATUS_ORDER, Finding, Report
+from mlgate.report.model import CHANGED_MOST, FEATURE, STATUS_ORDER, Finding, Report
 from mlgate.report.summary import WORDS, named, next_steps, policy_changes, sections, short
 from mlgate.report.text import COUNTED, headline
 
@@ -107,7 +109,7 @@ def _pictures(report: Report) -> str:
         figures.residuals(plots.get("residuals")),
         figures.scatter(
             plots.get("replay_answers"),
-            "Shadow replay: each record's answer, candidate vs baseline",
+            "Shadow replay: each record's answer (classifiers: the probability of the baseline's label)",
             ("baseline answer", "candidate answer"),
             "replay-answers",
         ),
@@ -173,36 +175,32 @@ INPUT_CHECKS = {  # the input checks' columns: metric -> heading
 
 def _replay_tables(report: Report) -> str:
     """The requests whose answers changed most (with what they sent), and the input checks by feature."""
-    answers = next((f for f in report.checks if f.name == "replay answers"), None)
+    changed: list[dict[str, Any]] = next(
+        (f.details[CHANGED_MOST] for f in report.checks if f.details.get(CHANGED_MOST)), []
+    )
     parts = []
-    changed = answers.details.get("changed_most", []) if answers else []
     if changed:
         rows = "".join(
-            f"<tr><td class='n'>{c['request']}</td><td>{escape(json.dumps(c['baseline']))}</td>"
-            f"<td>{escape(json.dumps(c['candidate']))}</td>"
-            f"<td><code>{escape(json.dumps(c['records'], default=str)[:600])}</code></td></tr>"
+            f"<tr><td class='n'>#{c['request']}</td><td class='n'>{c['record']}</td>"
+            f"<td>{escape(_answer_text(c['baseline']))}</td><td>{escape(_answer_text(c['candidate']))}</td>"
+            f"<td><code>{escape(json.dumps(c['records'][:1], default=str)[1:-1])}</code></td></tr>"
             for c in changed
         )
         parts.append(
-            "<h3>Requests answered most differently</h3><table><tr><th>request</th><th>baseline</th>"
-            f"<th>candidate</th><th>records sent</th></tr>{rows}</table>"
+            "<h3>Records answered most differently</h3><table><tr><th>request</th><th>record</th>"
+            f"<th>baseline</th><th>candidate</th><th>inputs</th></tr>{rows}</table>"
         )
     by_feature: dict[str, dict[str, Finding]] = {}
     for f in report.checks:
         if f.kind == "inputs" and f.metric in INPUT_CHECKS:
-            by_feature.setdefault(str(f.details.get("feature", "")), {})[f.metric] = f
+            by_feature.setdefault(str(f.details.get(FEATURE, "")), {})[f.metric] = f
     if by_feature:
         ordered = sorted(
             by_feature.items(), key=lambda kv: min(STATUS_ORDER[f.status] for f in kv[1].values())
         )
         rows = "".join(
             f"<tr><td>{escape(feature)}</td>"
-            + "".join(
-                f"<td>{_badge(checks[m].status)} {escape(_input_number(checks[m]))}</td>"
-                if m in checks
-                else "<td></td>"
-                for m in INPUT_CHECKS
-            )
+            + "".join(_input_cell(checks.get(metric)) for metric in INPUT_CHECKS)
             + "</tr>"
             for feature, checks in ordered
         )
@@ -211,21 +209,30 @@ def _replay_tables(report: Report) -> str:
     return "<h2>Shadow replay</h2>" + "".join(parts) if parts else ""
 
 
-def _input_number(finding: Finding) -> str:
-    """The one number of an input check a table cell shows."""
-    d = finding.details
-    if finding.status == "skip":
-        return ""
-    if finding.metric in ("unseen_categories", "out_of_range"):
-        share = d.get("share")
-        return "" if share is None else f"{share:.1%}"
-    if finding.metric == "missing_share" and "traffic_share" in d:
-        return f"{d['train_share']:.1%} -> {d['traffic_share']:.1%}"
-    if finding.metric == "category_frequencies" and "cramers_v" in d:
-        return f"V {d['cramers_v']:.2f}"
-    if finding.metric == "distribution" and "ks" in d:
-        return f"KS {d['ks']:.2f}"
-    return ""
+def _answer_text(answer: dict[str, Any]) -> str:
+    """One record's answer: the prediction, then each class probability, numbers to 4 digits."""
+    return ", ".join(
+        (f"P({str(key).removeprefix(PROBA_PREFIX)}) " if str(key).startswith(PROBA_PREFIX) else "")
+        + (f"{value:.4g}" if isinstance(value, float) else str(value))
+        for key, value in answer.items()
+    )
+
+
+def _input_cell(finding: Finding | None) -> str:
+    """A badge and the check's one number: a share of rows, points of missing share, V or KS."""
+    if finding is None:
+        return "<td></td>"
+    value = finding.change
+    shown = ""
+    if value is not None and finding.status != "skip":
+        shown = {
+            "unseen_categories": f"{value:.1%}",
+            "out_of_range": f"{value:.1%}",
+            "missing_share": f"{value * 100:.1f} pt",
+            "category_frequencies": f"V {value:.2f}",
+            "distribution": f"KS {value:.2f}",
+        }[finding.metric]
+    return f"<td>{_badge(finding.status)} {escape(shown)}</td>"
 
 
 def _policy(report: Report) -> str:

@@ -20,6 +20,8 @@ MORE_OF = "more_of"  # what one of MORE_RUNS is, when not the section's usual (a
 THIN_RUNS, RECOMMENDED_REQUESTS = "thin_runs", "recommended_requests"  # latency: runs too short
 TOO_NOISY = "too_noisy"  # the A/A canary tripped, so this kind of verdict cannot fail
 FIRST_DIFFERENCE = "first_difference"  # feature parity: the first step whose output differs
+CHANGED_MOST = "changed_most"  # shadow replay: the requests answered most differently, with inputs
+FEATURE = "feature"  # input checks: the feature a finding is about
 
 
 @dataclass(kw_only=True)

@@ -223,7 +223,7 @@ LIMIT = {
     "quality": "the margin",
     "speed": "the minimum effect",
     "latency": "the minimum effect",
-    "replay": "the policy (parity, latency minimum effect)",
+    "replay": "the policy (parity, shift, latency.error_rate)",
     "shift": "the shift thresholds (shift.psi_fail)",
 }
 MORE = {"speed": "asv round", "latency": "load run"}

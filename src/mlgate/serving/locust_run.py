@@ -359,7 +359,10 @@ def short_run_warnings(summary: dict[str, Any], plan: LoadPlan) -> list[str]:
     if summary["samples_in_window"] == 0:
         rate = summary["locust"]["error_rate"]
         seen = f"; locust counted an error rate of {rate:.2%}" if rate is not None else ""
-        warnings.append(f"no request fell inside the window after --warmup/--cooldown{seen}")
+        warnings.append(
+            f"no request fell inside the window after --warmup/--cooldown{seen}; lower them "
+            "(--warmup 0) or raise --requests or --run-time"
+        )
     return warnings
 
 

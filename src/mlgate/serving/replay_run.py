@@ -104,6 +104,7 @@ def replay(
             "requests": len(traffic.bodies),
             "pairs": len(pairs),
             "complete": len(pairs) == len(traffic.bodies),
+            "refused": _refused(pairs),
             "locust_exit_code": result.returncode,
         }
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
@@ -149,6 +150,13 @@ def _command(baseline: str, candidate: str, plan: ReplayPlan, folder: Path) -> l
         "--logfile",
         str(folder / "locust.log"),
     ]
+
+
+def _refused(pairs: list[bytes]) -> dict[str, int]:
+    """Per side, the requests not answered 200: all of them on both sides is traffic the API
+    cannot read (another shape, missing fields), not a comparison."""
+    answers = [orjson.loads(line) for line in pairs]
+    return {side: sum(a[side]["status"] != 200 for a in answers) for side in ("baseline", "candidate")}
 
 
 def _merge(folder: Path) -> list[bytes]:
