@@ -269,7 +269,7 @@ def _drifted(recording: Path, out: Path) -> Path:
 
 @pytest.mark.slow  # four real uvicorn servers, a locust load run and three replays
 def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
-    tmp_path: Path, models: dict[str, Path]
+    tmp_path: Path, models: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     recording = tmp_path / "traffic.jsonl"
     with running_server(models["v1"], "--record", str(recording)) as live:
@@ -290,6 +290,25 @@ def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
         ):
             hosts = ["--baseline-host", baseline, "--candidate-host", candidate]
             assert main(["-q", "replay", str(traffic), *hosts, "--out", str(tmp_path / name)]) == 0
+        # Bodies of another API's shape: both servers refuse them all, and replay says so.
+        other = _lines(tmp_path / "other.jsonl", [{"rows": [{"GrLivArea": 1000}]}] * 3)
+        assert (
+            main(
+                [
+                    "-q",
+                    "replay",
+                    str(other),
+                    "--baseline-host",
+                    a,
+                    "--candidate-host",
+                    b,
+                    "--out",
+                    str(tmp_path / "other"),
+                ]
+            )
+            == 0
+        )
+        assert "the baseline answered 3 of 3 requests with an error" in capsys.readouterr().err
     for name in ("same", "new", "drift"):
         assert json.loads((tmp_path / name / "replay.json").read_text())["complete"]
 
@@ -306,6 +325,11 @@ def test_recorded_load_replayed_to_the_same_and_to_a_new_version(
     most = answers["details"]["changed_most"][0]
     assert f"changed most: #{most['request']}" in answers["message"] and "GrLivArea" in most["records"][0]
     assert most["change"] == max(c["change"] for c in answers["details"]["changed_most"])
+
+    # The replay beside the artifacts it came from, but with the sides the wrong way round: refused.
+    swapped = ["compare", str(models["v2"]), str(models["v1"]), "--replay", str(tmp_path / "new")]
+    assert main([*swapped, "--out", str(tmp_path / "swapped")]) == 2
+    assert "--replay: its baseline server answered as v1" in capsys.readouterr().err
 
     _, drift = _compare(tmp_path / "drift", tmp_path / "drift-report")
     unseen = drift["input Neighborhood unseen categories"]
