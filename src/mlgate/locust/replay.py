@@ -45,7 +45,7 @@ def _arguments(parser: Any) -> None:
     group.add_argument("--rate", type=float, default=0.0, help="Pairs a second over all users (0: no cap)")
 
 
-class Replay:
+class ReplayState:
     """This process's bodies, the next one to send, and the pairs answered so far."""
 
     bodies: ClassVar[list[tuple[int, bytes]]] = []
@@ -81,17 +81,17 @@ class Replay:
 def _prepare(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
     if options is not None and options.requests_file:
-        Replay.load(options.requests_file)
+        ReplayState.load(options.requests_file)
 
 
 @events.test_stop.add_listener
 def _stopped(environment: Environment, **_: Any) -> None:
-    Replay.write(environment)
+    ReplayState.write(environment)
 
 
 @events.quitting.add_listener
 def _quitting(environment: Environment, **_: Any) -> None:
-    Replay.write(environment)
+    ReplayState.write(environment)
 
 
 class ReplayUser(FastHttpUser):
@@ -117,16 +117,16 @@ class ReplayUser(FastHttpUser):
 
     @task
     def replay(self) -> None:
-        taken = Replay.take()
+        taken = ReplayState.take()
         if taken is None:
-            if len(Replay.pairs) >= len(Replay.bodies):  # every pair answered: the run is over
+            if len(ReplayState.pairs) >= len(ReplayState.bodies):  # every pair answered: the run is over
                 gevent.spawn(self.environment.runner.quit)
             raise StopUser()
         self.last = time.monotonic()
         index, body = taken
         order = list(SIDES) if self.coin.random() < 0.5 else list(reversed(SIDES))
         answers = {side: self._send(side, body) for side in order}
-        Replay.pairs.append(orjson.dumps({"i": index, "first": order[0], **answers}))
+        ReplayState.pairs.append(orjson.dumps({"i": index, "first": order[0], **answers}))
 
     def _send(self, side: str, body: bytes) -> dict[str, Any]:
         with self.sessions[side].post(
