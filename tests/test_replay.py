@@ -177,6 +177,8 @@ def test_input_checks_need_a_named_spec_not_the_embedded_default(
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     [skipped] = [f for f in report["checks"] if f["kind"] == "inputs"]
     assert skipped["status"] == "skip" and "give --spec MODULE:OBJECT" in skipped["message"]
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "30 rows from 30 replayed requests of" in page and "task ;" not in page  # no task: no field
 
 
 def test_replay_refuses_unbounded_plans_and_remote_hosts(

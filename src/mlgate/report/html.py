@@ -65,7 +65,8 @@ def _context(report: Report) -> str:
     )
     return (
         f"<p>{sides}. {meta.get('rows_compared', 0):,} rows from {escape(str(meta.get('data', '')))}; "
-        f"task {escape(str(meta.get('task', '')))}; mlgate {escape(str(meta.get('mlgate_version', '')))}, "
+        + (f"task {escape(str(meta['task']))}; " if meta.get("task") else "")  # none: measured evidence only
+        + f"mlgate {escape(str(meta.get('mlgate_version', '')))}, "
         f"{escape(str(meta.get('created', '')))}.</p>"
     )
 
