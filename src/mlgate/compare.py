@@ -145,7 +145,7 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
     if replayed is not None:  # the servers that answered, and the traffic they answered
         where = replayed.meta
         sources = (f"served at {where.get('baseline')}", f"served at {where.get('candidate')}")
-        data = f"{len(replayed.pairs):,} replayed requests of {replayed.meta.get('traffic')}"
+        data = f"{len(replayed.pairs):,} replayed requests of {where.get('traffic')}"
         rows = 0 if replayed.rows is None else len(replayed.rows)
     return Report(
         baseline=labels[0],
@@ -168,8 +168,8 @@ def _measured_only(evidence: Evidence, policy: Policy, started: float) -> Report
 
 def measured(evidence: Measured, policy: Policy) -> list[Finding]:
     """asv timings, pytest-benchmark saves, load latency (asv and load with their A/A canary) and a
-    shadow replay,
-    judged with this machine's A/A history; the steps the user left out are listed as skipped.
+    shadow replay, judged with this machine's A/A history; the steps the user left out are listed as
+    skipped.
     (`mlgate calibrate` records these.)"""
     findings = [
         Finding(

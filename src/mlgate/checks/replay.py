@@ -58,7 +58,7 @@ def replay_findings(replay: Replay, policy: Policy) -> list[Finding]:
     return findings
 
 
-def task_of(replay: Replay) -> str:
+def _task(replay: Replay) -> str:
     """Classification when the answers carry probabilities or labels, else regression."""
     return "classification" if looks_like_classification(replay.outputs["baseline"]) else "regression"
 
@@ -68,7 +68,7 @@ def _answers(replay: Replay, policy: Policy) -> list[Finding]:
     if base.empty:
         message = "replay answers: no request was answered with as many predictions by both versions"
         return [Finding(name="replay answers", kind=KIND, status="skip", message=message)]
-    task = task_of(replay)
+    task = _task(replay)
     ruled = parity.prediction_parity(base, cand, task, policy.parity)
     ruled += shift.prediction_shift(base, cand, task, policy.shift)
     findings = [replace(f, name=f"replay {f.name}", kind=KIND) for f in ruled]

@@ -84,7 +84,7 @@ def replay(
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         (tmp / "locust.stdout").write_text(result.stdout + result.stderr)
-        pairs = _merge(tmp / "pairs")
+        pairs, jsonl = _merge(tmp / "pairs")
         if not pairs:
             log = tmp / "locust.log"
             tail = (log.read_text() if log.exists() else result.stderr).strip().splitlines()
@@ -92,7 +92,7 @@ def replay(
                 f"--baseline-host/--candidate-host: no request was answered by both (locust exit "
                 f"{result.returncode}); are both servers up? {tail[-1] if tail else ''}"
             )
-        (tmp / PAIRS).write_bytes(b"".join(pairs))
+        (tmp / PAIRS).write_bytes(jsonl)
         shutil.rmtree(tmp / "pairs")  # merged into pairs.jsonl
         meta = {
             "traffic": str(traffic.path),
@@ -152,20 +152,19 @@ def _command(baseline: str, candidate: str, plan: ReplayPlan, folder: Path) -> l
     ]
 
 
-def _refused(pairs: list[bytes]) -> dict[str, int]:
+def _refused(pairs: list[dict[str, Any]]) -> dict[str, int]:
     """Per side, the requests not answered 200: all of them on both sides is traffic the API
     cannot read (another shape, missing fields), not a comparison."""
-    answers = [orjson.loads(line) for line in pairs]
-    return {side: sum(a[side]["status"] != 200 for a in answers) for side in ("baseline", "candidate")}
+    return {side: sum(p[side]["status"] != 200 for p in pairs) for side in ("baseline", "candidate")}
 
 
-def _merge(folder: Path) -> list[bytes]:
-    """Every process's pairs, in the order of the recorded requests."""
-    pairs = [
+def _merge(folder: Path) -> tuple[list[dict[str, Any]], bytes]:
+    """Every process's pairs in the order of the recorded requests: parsed, and as JSON Lines."""
+    lines = [
         line
         for path in sorted(folder.glob("pairs-*.jsonl"))
         for line in path.read_bytes().splitlines()
         if line
     ]
-    pairs.sort(key=lambda line: int(orjson.loads(line)["i"]))
-    return [line + b"\n" for line in pairs]
+    ordered = sorted(((orjson.loads(line), line) for line in lines), key=lambda pair: int(pair[0]["i"]))
+    return [parsed for parsed, _ in ordered], b"".join(line + b"\n" for _, line in ordered)
