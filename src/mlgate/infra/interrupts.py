@@ -23,6 +23,7 @@ _kept: dict[str, str] = {}
 _seen: list[int] = []  # the signal that arrived, if one did
 _holding: list[bool] = []  # inside deferred() sections
 _raised: list[bool] = []  # a held signal was raised already
+_handled: list[bool] = []  # an Interrupted reached a handler that turned it into an exit code
 
 
 class Interrupted(BaseException):
@@ -58,9 +59,16 @@ def deferred() -> Iterator[None]:
         raise Interrupted(_seen[0])
 
 
+def raise_swallowed() -> None:
+    """Raise again a signal that arrived but never reached a handler: code it interrupted caught it
+    (a library's broad ``except`` while importing), and the command must still end as interrupted."""
+    if _seen and not _handled:
+        raise Interrupted(_seen[0])
+
+
 def reset() -> None:
     """Forget what an earlier command in this process kept (tests call ``main`` many times)."""
-    for state in (_kept, _seen, _holding, _raised):
+    for state in (_kept, _seen, _holding, _raised, _handled):
         state.clear()
 
 
@@ -72,6 +80,7 @@ def install() -> None:
 
 def exit_code(exc: BaseException) -> int:
     """130 for SIGINT (and a plain KeyboardInterrupt), 143 for SIGTERM."""
+    _handled.append(True)
     return exc.exit_code if isinstance(exc, Interrupted) else 128 + signal.SIGINT
 
 
